@@ -1,0 +1,31 @@
+/* buffer.h - what the memory, recyclable memory and reader files share:
+ * their invariant checkers (for the tests) and the contract of the two
+ * recyclable backings. */
+#ifndef GOMEM_BUFFER_H
+#define GOMEM_BUFFER_H
+
+#include "internal.h"
+
+/* Grow m's segment array to hold at least extra more segments. 0 or
+ * -ENOMEM / -EOVERFLOW; m unchanged on failure. */
+int gomem__memory_reserve(gomem_memory *m, size_t extra);
+
+/* NULL if every invariant of m holds (size is the sum of the lengths,
+ * count <= cap, a segment array whenever cap > 0), otherwise the first
+ * broken one. O(count). */
+const char *gomem__memory_check(const gomem_memory *m);
+
+/* NULL if every invariant of r and its Memory holds (segments entered <=
+ * count, limit is the sum of their lengths, pos and end lie in the
+ * current segment and end is its end), otherwise the first broken one.
+ * O(count). */
+const char *gomem__reader_check(const gomem_reader *r);
+
+/* The recyclable backing: where gomem_recyclable_next takes its segments
+ * and where recycle gives them back. lib/recyclable_pool.c uses the
+ * scalable allocator; lib/recyclable_libc.c (--disable-rm) uses malloc
+ * and free and ignores s. Exactly one is linked. */
+void *gomem__rm_alloc(gomem_scalable *s, size_t n);
+void gomem__rm_free(gomem_scalable *s, void *p, size_t n);
+
+#endif /* GOMEM_BUFFER_H */
