@@ -1,0 +1,298 @@
+/* reader.c - gomem_reader_*: a cursor over a Memory.
+ *
+ * State: the reader has entered r->seg segments; the current one is
+ * seg - 1, [pos, end) is its unread rest, and limit is the offset of end in
+ * the Memory (the sum of the lengths of the entered segments). Before any
+ * segment is entered seg = limit = 0 and pos = end = NULL. At the end of
+ * the data the reader stays in the last segment with pos == end, so that
+ * segments pushed later are found by the next read. */
+#include "buffer.h"
+
+#include <string.h>
+
+static size_t reader_offset(const gomem_reader *r)
+{
+    return r->limit - (size_t)(r->end - r->pos);
+}
+
+static size_t reader_remaining(const gomem_reader *r)
+{
+    return r->mem->size - reader_offset(r);
+}
+
+/* Enter the next segment, if there is one. */
+static int reader_enter(gomem_reader *r)
+{
+    const gomem_memory *m = r->mem;
+    if (r->seg >= m->count)
+        return 0;
+    const struct iovec *s = &m->iov[r->seg++];
+    r->pos = s->iov_base;
+    r->end = r->pos + s->iov_len;
+    r->limit += s->iov_len;
+    return 1;
+}
+
+/* Consume n bytes (n <= remaining), handing each non-empty piece to fn
+ * (if not NULL). A non-zero return from fn stops after that piece and is
+ * returned. */
+static int reader_consume(gomem_reader *r, size_t n, gomem_memory_visit_fn fn, void *arg)
+{
+    while (n) {
+        size_t k = (size_t)(r->end - r->pos);
+        if (!k) {
+            reader_enter(r); /* there is one: n <= remaining */
+            continue;
+        }
+        if (k > n)
+            k = n;
+        const uint8_t *p = r->pos;
+        r->pos += k;
+        n -= k;
+        if (fn) {
+            int e = fn((void *)(uintptr_t)p, k, arg);
+            if (e)
+                return e;
+        }
+    }
+    return 0;
+}
+
+/* The visitor that copies: arg is a cursor into the destination. */
+static int reader_copy(void *base, size_t len, void *arg)
+{
+    uint8_t **dst = arg;
+    memcpy(*dst, base, len);
+    *dst += len;
+    return 0;
+}
+
+/* Copy n bytes (n <= remaining) to dst and consume them. */
+static void reader_take(gomem_reader *r, void *dst, size_t n)
+{
+    if ((size_t)(r->end - r->pos) >= n) {
+        memcpy(dst, r->pos, n); /* the common case: inside one segment */
+        r->pos += n;
+    } else {
+        uint8_t *d = dst;
+        reader_consume(r, n, reader_copy, &d);
+    }
+}
+
+GOMEM_API int gomem_reader_init(gomem_reader *r, gomem_memory *m)
+{
+    if (!r || !m)
+        return -EINVAL;
+    *r = (gomem_reader){.mem = m};
+    return 0;
+}
+
+GOMEM_API size_t gomem_reader_read(gomem_reader *r, void *dst, size_t n)
+{
+    if (!r || !dst)
+        return 0;
+    size_t left = reader_remaining(r);
+    if (n > left)
+        n = left;
+    reader_take(r, dst, n);
+    return n;
+}
+
+/* The bytes of an n-byte integer (1..8), all or nothing. */
+static int reader_int_bytes(gomem_reader *r, size_t n, const uint64_t *v, uint8_t b[8])
+{
+    if (!r || !v || n < 1 || n > 8)
+        return -EINVAL;
+    if (reader_remaining(r) < n)
+        return -ENODATA;
+    reader_take(r, b, n);
+    return 0;
+}
+
+GOMEM_API int gomem_reader_read_be(gomem_reader *r, size_t n, uint64_t *v)
+{
+    uint8_t b[8];
+    int e = reader_int_bytes(r, n, v, b);
+    if (e)
+        return e;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++)
+        x = x << 8 | b[i];
+    *v = x;
+    return 0;
+}
+
+GOMEM_API int gomem_reader_read_le(gomem_reader *r, size_t n, uint64_t *v)
+{
+    uint8_t b[8];
+    int e = reader_int_bytes(r, n, v, b);
+    if (e)
+        return e;
+    uint64_t x = 0;
+    for (size_t i = n; i-- > 0;)
+        x = x << 8 | b[i];
+    *v = x;
+    return 0;
+}
+
+GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v)
+{
+    if (!r || !v)
+        return -EINVAL;
+    gomem_reader t = *r; /* decode on a copy; commit on success only */
+    uint64_t x = 0;
+    for (unsigned i = 0;; i++) {
+        while (t.pos == t.end)
+            if (!reader_enter(&t))
+                return -ENODATA;
+        uint8_t b = *t.pos++;
+        /* The 10th byte holds bit 63 only, and must be the last. */
+        if (i == 9 && b > 1)
+            return -EOVERFLOW;
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80))
+            break;
+    }
+    *r = t;
+    *v = x;
+    return 0;
+}
+
+GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n)
+{
+    if (!r || (!dst && n))
+        return -EINVAL;
+    if (reader_remaining(r) < n)
+        return -ENODATA;
+    gomem_reader t = *r;
+    if (n)
+        reader_take(&t, dst, n);
+    return 0;
+}
+
+GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n)
+{
+    return gomem_reader_range_n(r, n, NULL, NULL);
+}
+
+GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
+{
+    if (!r || n > reader_offset(r))
+        return -EINVAL;
+    while (n) { /* n <= offset: some segment before pos holds the bytes */
+        const gomem_memory *m = r->mem;
+        const uint8_t *base = m->iov[r->seg - 1].iov_base;
+        size_t back = (size_t)(r->pos - base);
+        if (n <= back) {
+            r->pos -= n;
+            break;
+        }
+        n -= back;
+        r->limit -= m->iov[r->seg - 1].iov_len;
+        r->seg--; /* into the previous segment, at its end */
+        const struct iovec *s = &m->iov[r->seg - 1];
+        r->pos = r->end = (const uint8_t *)s->iov_base + s->iov_len;
+    }
+    return 0;
+}
+
+GOMEM_API size_t gomem_reader_offset(const gomem_reader *r)
+{
+    return r ? reader_offset(r) : 0;
+}
+
+GOMEM_API size_t gomem_reader_remaining(const gomem_reader *r)
+{
+    return r ? reader_remaining(r) : 0;
+}
+
+GOMEM_API const void *gomem_reader_current(gomem_reader *r, size_t *len)
+{
+    if (len)
+        *len = 0;
+    if (!r) {
+        errno = EINVAL;
+        return NULL;
+    }
+    while (r->pos == r->end)
+        if (!reader_enter(r)) {
+            errno = ENODATA;
+            return NULL;
+        }
+    if (len)
+        *len = (size_t)(r->end - r->pos);
+    return r->pos;
+}
+
+GOMEM_API int gomem_reader_range(gomem_reader *r, gomem_memory_visit_fn fn, void *arg)
+{
+    return r ? reader_consume(r, reader_remaining(r), fn, arg) : -EINVAL;
+}
+
+GOMEM_API int gomem_reader_range_n(gomem_reader *r, size_t n, gomem_memory_visit_fn fn,
+                                   void *arg)
+{
+    if (!r)
+        return -EINVAL;
+    if (n > reader_remaining(r))
+        return -ENODATA;
+    return reader_consume(r, n, fn, arg);
+}
+
+GOMEM_API int gomem_reader_clip_front(gomem_reader *r, gomem_reader_clip_fn fn, void *arg)
+{
+    if (!r)
+        return -EINVAL;
+    if (!r->seg)
+        return 0; /* nothing entered, nothing consumed */
+    gomem_memory *m = r->mem;
+    size_t cur = r->seg - 1, consumed = reader_offset(r);
+    /* The current segment goes too when it is read to its end. */
+    size_t drop = r->pos == r->end ? r->seg : cur;
+    for (size_t i = 0; fn && i < drop; i++)
+        fn(m->iov[i].iov_base, m->iov[i].iov_len, arg);
+    if (drop == cur) {
+        uint8_t *base = m->iov[cur].iov_base;
+        size_t head = (size_t)(r->pos - base);
+        if (head && fn)
+            fn(base, head, arg);
+        m->iov[cur] = (struct iovec){base + head, m->iov[cur].iov_len - head};
+    }
+    memmove(m->iov, m->iov + drop, (m->count - drop) * sizeof *m->iov);
+    m->count -= drop;
+    m->size -= consumed;
+    *r = (gomem_reader){.mem = m};
+    return 0;
+}
+
+GOMEM_API void gomem_reader_move_to_end(gomem_reader *r)
+{
+    if (r)
+        reader_consume(r, reader_remaining(r), NULL, NULL);
+}
+
+const char *gomem__reader_check(const gomem_reader *r)
+{
+    const gomem_memory *m = r->mem;
+    if (!m)
+        return "no Memory";
+    const char *why = gomem__memory_check(m);
+    if (why)
+        return why;
+    if (r->seg > m->count)
+        return "entered more segments than there are";
+    size_t limit = 0;
+    for (size_t i = 0; i < r->seg; i++)
+        limit += m->iov[i].iov_len;
+    if (limit != r->limit)
+        return "limit is not the length of the entered segments";
+    if (!r->seg)
+        return r->pos || r->end ? "cursor set before any segment" : NULL;
+    const struct iovec *s = &m->iov[r->seg - 1];
+    const uint8_t *base = s->iov_base;
+    if (r->end != base + s->iov_len)
+        return "end is not the end of the current segment";
+    if (r->pos < base || r->pos > r->end)
+        return "cursor outside the current segment";
+    return NULL;
+}
