@@ -1,0 +1,48 @@
+/* bench.h - what the sections of gomem-bench share: a clock, medians of
+ * repeated runs, the peer allocators loaded at run time, and one line
+ * format for every figure. Benchmarks print; they never pass or fail. */
+#ifndef GOMEM_BENCH_H
+#define GOMEM_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Nanoseconds on the monotonic clock. */
+uint64_t bench_now_ns(void);
+
+/* How many times each measurement is repeated; the median is reported
+ * (--runs N, default 7). */
+extern int bench_runs;
+
+/* The median of n values (reorders v). */
+double bench_median(double *v, int n);
+
+/* Run fn(arg) bench_runs times; each call returns the ns per operation it
+ * measured. Returns their median. */
+double bench_measure(double (*fn)(void *arg), void *arg);
+
+/* Keep the compiler from removing work whose result is unused. */
+void bench_sink(const void *p);
+extern volatile uint64_t bench_sink_u64;
+
+/* A malloc-style allocator to compare against. glibc is always first; the
+ * others are loaded with dlopen where installed, so none is a build
+ * dependency. */
+struct bench_peer {
+    const char *name;
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+};
+/* Fill peers[] (at most max) and return how many were found. */
+int bench_peers(struct bench_peer *peers, int max);
+
+/* A section heading. */
+void bench_section(const char *title);
+/* One figure: "  test  who  value unit  (ratio x base)". base <= 0 leaves
+ * the ratio out; the ratio is value / base (lower is better for times). */
+void bench_row(const char *test, const char *who, double value, const char *unit, double base);
+
+/* The sections, one per module family (bench_<family>.c). */
+void bench_offset(void);
+
+#endif /* GOMEM_BENCH_H */

@@ -1,0 +1,181 @@
+/* bench_offset.c - the offset allocator, both variants: alloc+free pairs
+ * and GoMem's random workload (about 1,000 live blocks of 16..16384 bytes
+ * in a 64 MiB range), beside a bump pointer (the floor). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "offset.h"
+
+struct offset_ops {
+    const char *name;
+    void *(*create)(size_t size);
+    void (*destroy)(void *t);
+    int (*alloc)(void *t, size_t n, size_t *off);
+    int (*release)(void *t, size_t off, size_t n);
+    size_t (*depth)(const void *t);
+};
+
+#define OPS(V)                                                                                  \
+    static void *V##_create(size_t s) { return gomem__##V##_new(s); }                           \
+    static void V##_destroy(void *t) { gomem__##V##_destroy(t); }                               \
+    static int V##_alloc(void *t, size_t n, size_t *o) { return gomem__##V##_alloc(t, n, o); }  \
+    static int V##_release(void *t, size_t o, size_t n) { return gomem__##V##_free(t, o, n); }  \
+    static size_t V##_depth(const void *t) { return gomem__##V##_depth(t); }
+OPS(treap)
+OPS(avl)
+
+static const struct offset_ops variants[] = {
+    {"treap", treap_create, treap_destroy, treap_alloc, treap_release, treap_depth},
+    {"avl (twotree)", avl_create, avl_destroy, avl_alloc, avl_release, avl_depth},
+};
+
+#define PAIRS 2000000
+
+struct pair_job {
+    const struct offset_ops *v;
+    const size_t *sizes; /* PAIRS sizes, cycled */
+    size_t nsizes;
+};
+
+static double pair_run(void *arg)
+{
+    const struct pair_job *j = arg;
+    void *t = j->v->create(1 << 20);
+    size_t off, sum = 0;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < PAIRS; i++) {
+        size_t n = j->sizes[i % j->nsizes];
+        j->v->alloc(t, n, &off);
+        sum += off;
+        j->v->release(t, off, n);
+    }
+    uint64_t t1 = bench_now_ns();
+    bench_sink_u64 += sum;
+    j->v->destroy(t);
+    return (double)(t1 - t0) / PAIRS;
+}
+
+static double bump_run(void *arg)
+{
+    const struct pair_job *j = arg;
+    volatile size_t top = 0;
+    size_t sum = 0;
+    uint64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < PAIRS; i++) {
+        size_t n = j->sizes[i % j->nsizes];
+        size_t off = top; /* alloc */
+        top = off + n;
+        sum += off;
+        top = off; /* free */
+    }
+    uint64_t t1 = bench_now_ns();
+    bench_sink_u64 += sum;
+    return (double)(t1 - t0) / PAIRS;
+}
+
+/* ---------------------------------------------------------------- random */
+
+#define RANDOM_RANGE ((size_t)64 << 20)
+#define RANDOM_OPS 1000000
+#define RANDOM_LIVE 1000
+
+struct random_job {
+    const struct offset_ops *v;
+    long failed;   /* allocations refused */
+    size_t depth;  /* largest depth seen (only when sampling) */
+    int sample;    /* sample the depth every 1000 operations (untimed run) */
+};
+
+static uint64_t random_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static double random_run(void *arg)
+{
+    struct random_job *j = arg;
+    void *t = j->v->create(RANDOM_RANGE);
+    static size_t off[4 * RANDOM_LIVE], len[4 * RANDOM_LIVE];
+    size_t live = 0;
+    uint64_t rng = 42;
+    j->failed = 0;
+    j->depth = 0;
+    uint64_t t0 = bench_now_ns();
+    for (long i = 0; i < RANDOM_OPS; i++) {
+        uint64_t r = random_next(&rng);
+        int do_alloc = live < RANDOM_LIVE ? (r & 3) != 0 : (r & 3) == 0;
+        if (live == 4 * RANDOM_LIVE)
+            do_alloc = 0;
+        if (do_alloc || live == 0) {
+            size_t n = 16 + (size_t)((r >> 8) % (16384 - 16 + 1));
+            if (j->v->alloc(t, n, &off[live]) == 0)
+                len[live++] = n;
+            else
+                j->failed++;
+        } else {
+            size_t k = (size_t)((r >> 8) % live);
+            j->v->release(t, off[k], len[k]);
+            live--;
+            off[k] = off[live];
+            len[k] = len[live];
+        }
+        if (j->sample && i % 1000 == 0) {
+            size_t d = j->v->depth(t);
+            if (d > j->depth)
+                j->depth = d;
+        }
+    }
+    uint64_t t1 = bench_now_ns();
+    j->v->destroy(t);
+    return (double)(t1 - t0) / RANDOM_OPS;
+}
+
+void bench_offset(void)
+{
+    static size_t cycle[128];
+    size_t ncycle = 0;
+    for (size_t n = 64; n <= 8192; n *= 2)
+        cycle[ncycle++] = n;
+    for (size_t n = 4096; n > 64; n /= 2)
+        cycle[ncycle++] = n;
+    static const size_t s1k[] = {1024}, s64[] = {64}, s8k[] = {8192};
+    const struct {
+        const char *name;
+        const size_t *sizes;
+        size_t n;
+    } pairs[] = {
+        {"pair 1 KiB (1 MiB range)", s1k, 1},
+        {"pair 64 B", s64, 1},
+        {"pair 8 KiB", s8k, 1},
+        {"pair sizes cycling 64..8192", cycle, ncycle},
+    };
+
+    bench_section("offset allocator: ns per alloc+free pair (ratio vs bump pointer)");
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        struct pair_job bump = {NULL, pairs[p].sizes, pairs[p].n};
+        double base = bench_measure(bump_run, &bump);
+        bench_row(pairs[p].name, "bump pointer", base, "ns", base);
+        for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+            struct pair_job j = {&variants[v], pairs[p].sizes, pairs[p].n};
+            bench_row(pairs[p].name, variants[v].name, bench_measure(pair_run, &j), "ns", base);
+        }
+    }
+
+    bench_section("offset allocator: random workload, ~1000 live blocks of 16..16384 B in 64 MiB, 10^6 ops");
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        struct random_job j = {&variants[v], 0, 0, 0};
+        double ns = bench_measure(random_run, &j);
+        long failed = j.failed;
+        struct random_job d = {&variants[v], 0, 0, 1};
+        random_run(&d);
+        bench_row("random ns/op", variants[v].name, ns, "ns", 0);
+        printf("  %-34s %-16s %10ld\n", "  failed allocations", variants[v].name, failed);
+        printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v].name, d.depth);
+    }
+}

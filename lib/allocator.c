@@ -1,0 +1,57 @@
+/* allocator.c - the public gomem_allocator_* calls, forwarded to the
+ * offset-allocator variant configure chose (see lib/offset.h). */
+#include "offset.h"
+
+#define VARIANT(fn) GOMEM__CAT(GOMEM__CAT(GOMEM__CAT(gomem__, GOMEM__OFFSET_VARIANT), _), fn)
+typedef struct GOMEM__CAT(gomem__, GOMEM__OFFSET_VARIANT) variant_t;
+
+/* The public handle is the variant's own structure. */
+#define IMPL(a) ((variant_t *)(a))
+#define CIMPL(a) ((const variant_t *)(a))
+
+GOMEM_API gomem_allocator *gomem_allocator_new(size_t size)
+{
+    return (gomem_allocator *)VARIANT(new)(size);
+}
+
+GOMEM_API int gomem_allocator_alloc(gomem_allocator *a, size_t n, size_t *off)
+{
+    return a ? VARIANT(alloc)(IMPL(a), n, off) : -EINVAL;
+}
+
+GOMEM_API int gomem_allocator_free(gomem_allocator *a, size_t off, size_t n)
+{
+    return a ? VARIANT(free)(IMPL(a), off, n) : -EINVAL;
+}
+
+GOMEM_API int gomem_allocator_find(const gomem_allocator *a, size_t n, size_t *off)
+{
+    return a ? VARIANT(find)(CIMPL(a), n, off) : -EINVAL;
+}
+
+GOMEM_API size_t gomem_allocator_free_size(const gomem_allocator *a)
+{
+    return a ? VARIANT(free_size)(CIMPL(a)) : 0;
+}
+
+GOMEM_API size_t gomem_allocator_size(const gomem_allocator *a)
+{
+    return a ? VARIANT(size)(CIMPL(a)) : 0;
+}
+
+GOMEM_API int gomem_allocator_reset(gomem_allocator *a, size_t size)
+{
+    return a ? VARIANT(reset)(IMPL(a), size) : -EINVAL;
+}
+
+GOMEM_API int gomem_allocator_foreach_free(const gomem_allocator *a,
+                                           gomem_allocator_visit_fn fn, void *arg)
+{
+    return a ? VARIANT(foreach_free)(CIMPL(a), fn, arg) : -EINVAL;
+}
+
+GOMEM_API void gomem_allocator_destroy(gomem_allocator *a)
+{
+    if (a)
+        VARIANT(destroy)(IMPL(a));
+}

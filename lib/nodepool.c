@@ -1,0 +1,72 @@
+/* nodepool.c - chunked node pool of the offset-allocator trees. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+#include "nodepool.h"
+
+#define NODEPOOL_FIRST 32
+#define NODEPOOL_MAX 4096
+
+struct nodepool_chunk {
+    struct nodepool_chunk *next;
+    max_align_t align[]; /* the nodes */
+};
+
+void gomem__nodepool_init(struct gomem__nodepool *p, size_t node_size)
+{
+    size_t align = sizeof(max_align_t);
+    p->free = NULL;
+    p->chunks = NULL;
+    p->node_size = (node_size < sizeof(void *) ? sizeof(void *) : node_size);
+    p->node_size = (p->node_size + align - 1) / align * align;
+    p->chunk_nodes = NODEPOOL_FIRST;
+}
+
+int gomem__nodepool_reserve(struct gomem__nodepool *p)
+{
+    if (p->free)
+        return 0;
+    size_t n = p->chunk_nodes;
+    struct nodepool_chunk *c = malloc(sizeof *c + n * p->node_size);
+    if (!c)
+        return -ENOMEM;
+    c->next = p->chunks;
+    p->chunks = c;
+    if (p->chunk_nodes < NODEPOOL_MAX)
+        p->chunk_nodes *= 2;
+    char *base = (char *)c->align;
+    for (size_t i = n; i-- > 0;) {
+        void *node = base + i * p->node_size;
+        *(void **)node = p->free;
+        p->free = node;
+    }
+    return 0;
+}
+
+void *gomem__nodepool_get(struct gomem__nodepool *p)
+{
+    if (GOMEM__UNLIKELY(!p->free) && gomem__nodepool_reserve(p))
+        return NULL;
+    void *node = p->free;
+    p->free = *(void **)node;
+    return node;
+}
+
+void gomem__nodepool_put(struct gomem__nodepool *p, void *node)
+{
+    *(void **)node = p->free;
+    p->free = node;
+}
+
+void gomem__nodepool_destroy(struct gomem__nodepool *p)
+{
+    struct nodepool_chunk *c = p->chunks;
+    while (c) {
+        struct nodepool_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    p->chunks = NULL;
+    p->free = NULL;
+}
