@@ -1,0 +1,90 @@
+/* recyclable.c - gomem_recyclable_*: a Memory whose segments go back in
+ * one call. Where they come from is the backing's business (buffer.h):
+ * the scalable allocator, or malloc with --disable-rm.
+ *
+ * The segments next handed out are also kept in a list of their own, so
+ * recycle frees exactly those, whatever the caller did to rm->mem
+ * meanwhile (update, a reader's clip_front), and never one from add. */
+#include "buffer.h"
+
+#include <stdlib.h>
+
+GOMEM_API int gomem_recyclable_init(gomem_recyclable *rm, gomem_scalable *s)
+{
+    if (!rm || !s)
+        return -EINVAL;
+    *rm = (gomem_recyclable){.pool = s};
+    return 0;
+}
+
+/* Room for one more entry in the list of owned segments. */
+static int recyclable_reserve(gomem_recyclable *rm)
+{
+    if (rm->nowned < rm->capowned)
+        return 0;
+    size_t cap = rm->capowned ? rm->capowned * 2 : 8;
+    if (cap > SIZE_MAX / sizeof *rm->owned)
+        return -ENOMEM;
+    struct iovec *o = realloc(rm->owned, cap * sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    rm->owned = o;
+    rm->capowned = cap;
+    return 0;
+}
+
+GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
+{
+    if (!rm || !n) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* Make room in both lists first: after the allocation nothing fails. */
+    size_t size;
+    int e = gomem__add_overflows(rm->mem.size, n, &size) ? -EOVERFLOW : recyclable_reserve(rm);
+    if (!e)
+        e = gomem__memory_reserve(&rm->mem, 1);
+    void *p = e ? NULL : gomem__rm_alloc(rm->pool, n);
+    if (!p) {
+        if (e)
+            errno = -e; /* else the backing set it */
+        return NULL;
+    }
+    rm->owned[rm->nowned++] = (struct iovec){p, n};
+    gomem_memory_push(&rm->mem, p, n); /* cannot fail: room reserved */
+    return p;
+}
+
+GOMEM_API int gomem_recyclable_add(gomem_recyclable *rm, const void *buf, size_t n)
+{
+    return rm ? gomem_memory_push(&rm->mem, buf, n) : -EINVAL;
+}
+
+GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm)
+{
+    if (!rm)
+        return;
+    for (size_t i = 0; i < rm->nowned; i++)
+        gomem__rm_free(rm->pool, rm->owned[i].iov_base, rm->owned[i].iov_len);
+    rm->nowned = 0;
+    gomem_memory_reset(&rm->mem);
+}
+
+GOMEM_API int gomem_recyclable_clone(const gomem_recyclable *rm, gomem_memory *out)
+{
+    gomem_memory_init(out);
+    if (!rm || !out)
+        return -EINVAL;
+    return gomem_memory_append(out, &rm->mem);
+}
+
+GOMEM_API void gomem_recyclable_destroy(gomem_recyclable *rm)
+{
+    if (!rm)
+        return;
+    gomem_recyclable_recycle(rm);
+    gomem_memory_destroy(&rm->mem);
+    free(rm->owned);
+    rm->owned = NULL;
+    rm->capowned = 0;
+}

@@ -1,0 +1,19 @@
+/* recyclable_libc.c - the recyclable backing of --disable-rm: segments
+ * come from the C library's malloc and go back with free; the scalable
+ * allocator given to gomem_recyclable_init is not used. */
+#include "buffer.h"
+
+#include <stdlib.h>
+
+void *gomem__rm_alloc(gomem_scalable *s, size_t n)
+{
+    (void)s;
+    return malloc(n);
+}
+
+void gomem__rm_free(gomem_scalable *s, void *p, size_t n)
+{
+    (void)s;
+    (void)n;
+    free(p);
+}
