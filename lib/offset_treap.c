@@ -18,9 +18,9 @@
 
 struct treap_node {
     struct treap_node *left, *right;
-    size_t off, len; /* the free block [off, off + len) */
-    size_t max;      /* the largest len in this subtree */
-    uint32_t prio;   /* max-heap order */
+    size_t off, len;   /* the free block [off, off + len) */
+    size_t lmax, rmax; /* the largest len in the left, right subtree */
+    uint32_t prio;     /* max-heap order */
 };
 
 struct gomem__treap {
@@ -34,19 +34,20 @@ struct gomem__treap {
     struct gomem__nodepool pool;
 };
 
+/* The children's maxima live in the parent, so a search decides where to
+ * go from the node it is on: one dependent load per level. */
 static inline size_t treap_max(const struct treap_node *x)
 {
-    return x ? x->max : 0;
+    if (!x)
+        return 0;
+    size_t m = x->len > x->lmax ? x->len : x->lmax;
+    return m > x->rmax ? m : x->rmax;
 }
 
 static inline void treap_update(struct treap_node *x)
 {
-    size_t m = x->len, l = treap_max(x->left), r = treap_max(x->right);
-    if (l > m)
-        m = l;
-    if (r > m)
-        m = r;
-    x->max = m;
+    x->lmax = treap_max(x->left);
+    x->rmax = treap_max(x->right);
 }
 
 static uint32_t treap_prio(struct gomem__treap *t)
@@ -75,15 +76,16 @@ static inline int treap_push(struct gomem__treap *t, size_t d, struct treap_node
     return 0;
 }
 
-/* Recompute the maxima of the path nodes above depth d (exclusive),
- * bottom up, stopping where a maximum did not change. */
-static void treap_repair(struct gomem__treap *t, size_t d)
+/* The subtree below one child of the path node at depth d - 1 changed:
+ * recompute the maxima kept for children from there up to the root,
+ * stopping where a subtree maximum did not change. */
+static inline void treap_repair(struct gomem__treap *t, size_t d)
 {
     while (d-- > 0) {
         struct treap_node *x = *t->path[d];
-        size_t old = x->max;
+        size_t old = treap_max(x);
         treap_update(x);
-        if (x->max == old)
+        if (treap_max(x) == old)
             return;
     }
 }
@@ -137,7 +139,8 @@ static void treap_init_range(struct gomem__treap *t, size_t size)
     struct treap_node *x = gomem__nodepool_get(&t->pool);
     x->left = x->right = NULL;
     x->off = 0;
-    x->len = x->max = size;
+    x->len = size;
+    x->lmax = x->rmax = 0;
     x->prio = treap_prio(t);
     t->root = x;
     t->size = t->free = size;
@@ -177,7 +180,7 @@ static const struct treap_node *treap_first_fit(const struct treap_node *x, size
     if (treap_max(x) < n)
         return NULL;
     for (;;) {
-        if (treap_max(x->left) >= n)
+        if (x->lmax >= n)
             x = x->left;
         else if (x->len >= n)
             return x;
@@ -209,7 +212,7 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
         x = *link;
         if (treap_push(t, d++, link))
             return -ENOMEM;
-        if (treap_max(x->left) >= n)
+        if (x->lmax >= n)
             link = &x->left;
         else if (x->len >= n)
             break;
@@ -224,9 +227,8 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
         *link = treap_merge(x->left, x->right);
         gomem__nodepool_put(&t->pool, x);
         t->blocks--;
-        d--; /* x is gone; repair from its parent */
     }
-    treap_repair(t, d);
+    treap_repair(t, d - 1); /* from x's parent up */
     return 0;
 }
 
@@ -271,11 +273,11 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
             treap_update(*t->path[i]);
     } else if (join_p) {
         p->len += n;
-        treap_repair(t, dp);
+        treap_repair(t, dp - 1);
     } else if (join_s) {
         s->off = off; /* still between p and s: order holds */
         s->len += n;
-        treap_repair(t, ds);
+        treap_repair(t, ds - 1);
     } else {
         struct treap_node *y = gomem__nodepool_get(&t->pool);
         if (!y)
@@ -378,13 +380,9 @@ static int treap_audit(const struct treap_node *x, struct treap_audit *a)
     if (a->any && x->off <= a->prev_end)
         return TREAP_FAIL("block at %zu out of order or touching the previous one (ends %zu)\n",
                           x->off, a->prev_end);
-    size_t m = x->len;
-    if (treap_max(x->left) > m)
-        m = treap_max(x->left);
-    if (treap_max(x->right) > m)
-        m = treap_max(x->right);
-    if (x->max != m)
-        return TREAP_FAIL("subtree maximum %zu at offset %zu, expected %zu\n", x->max, x->off, m);
+    if (x->lmax != treap_max(x->left) || x->rmax != treap_max(x->right))
+        return TREAP_FAIL("subtree maxima %zu, %zu at offset %zu, expected %zu, %zu\n", x->lmax,
+                          x->rmax, x->off, treap_max(x->left), treap_max(x->right));
     a->prev_end = end;
     a->any = 1;
     a->bytes += x->len;

@@ -1,0 +1,593 @@
+/* gomem.h - libgomem: pooled memory, buffers and readers for C.
+ *
+ * libgomem is GoMem, the memory library of the Monibuca media server,
+ * rebuilt as a C system library. See gomem(3) for an overview.
+ *
+ * Conventions (every call follows them):
+ *   - Calls that return a pointer return NULL on failure and set errno
+ *     (EINVAL for bad arguments, ENOMEM when memory ran out).
+ *   - Calls that return int return 0 on success or a negative errno value
+ *     (-EINVAL, -ENOMEM, -ENODATA for a reader that ran out of data).
+ *     gomem_strerror() names them.
+ *   - Sizes and offsets are size_t. No call aborts the process on bad
+ *     input; a refused call changes nothing.
+ *   - Heap objects have new/destroy; value types the caller embeds have
+ *     init/destroy. destroy accepts NULL.
+ */
+#ifndef GOMEM_H
+#define GOMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <gomem-features.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define GOMEM_API __attribute__((visibility("default")))
+#define GOMEM_MALLOC __attribute__((malloc))
+#define GOMEM_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define GOMEM_API
+#define GOMEM_MALLOC
+#define GOMEM_WARN_UNUSED
+#endif
+
+/* ================================================================ version,
+ * features, errors */
+
+/* Bits of gomem_features(): which variant the loaded library was built as. */
+#define GOMEM_FEATURE_TWOTREE 0x1u /* offset allocator: two AVL trees */
+#define GOMEM_FEATURE_BUDDY 0x2u   /* arenas from the shared buddy pool */
+#define GOMEM_FEATURE_MMAP 0x4u    /* arenas are mmap regions with THP */
+#define GOMEM_FEATURE_RM 0x8u      /* recyclable memory is pooled */
+
+/* The version of the loaded library, "MAJOR.MINOR.PATCH". Never fails. */
+GOMEM_API const char *gomem_version(void);
+
+/* The GOMEM_FEATURE_* bits of the loaded library. Never fails. */
+GOMEM_API unsigned gomem_features(void);
+
+/* A static, human-readable description of an error returned by a libgomem
+ * call (a negative errno value; a positive one is accepted too). Never
+ * returns NULL. Thread-safe. */
+GOMEM_API const char *gomem_strerror(int err);
+
+/* ================================================================ offset
+ * allocator (GoMem's Allocator): bookkeeping of free ranges in [0, size).
+ * It owns no memory of its own; the caller maps offsets to whatever it
+ * manages. Not thread-safe: one allocator is used by one thread at a time.
+ *
+ * Built as a single treap (default; first fit, lowest offset) or as two AVL
+ * trees, by size and by offset (--enable-twotree; best fit, lowest offset on
+ * ties). Both are O(log n) in the number of free blocks and take their tree
+ * nodes from a node pool. */
+
+typedef struct gomem_allocator gomem_allocator;
+
+/* A new allocator whose whole range [0, size) is free.
+ * Fails: EINVAL if size is 0; ENOMEM. */
+GOMEM_API GOMEM_MALLOC gomem_allocator *gomem_allocator_new(size_t size);
+
+/* Carve n bytes from the start of a free block and store its offset in
+ * *off. Fails only when no free run of n bytes exists (-ENOMEM); -EINVAL for
+ * a NULL a or off, or n == 0. -ENOMEM also if a tree node could not be
+ * allocated (then nothing changed). O(log n). */
+GOMEM_API int gomem_allocator_alloc(gomem_allocator *a, size_t n, size_t *off);
+
+/* Release [off, off + n). The range may be any currently allocated range: a
+ * whole earlier allocation, its head, its tail or a piece of its middle.
+ * Free neighbours coalesce. -EINVAL, changing nothing, when a is NULL, n is 0,
+ * off + n overflows or exceeds the size, or the range overlaps free space (a
+ * double free). -ENOMEM if a tree node could not be allocated. O(log n). */
+GOMEM_API int gomem_allocator_free(gomem_allocator *a, size_t off, size_t n);
+
+/* Store in *off the offset gomem_allocator_alloc(a, n) would return, without
+ * allocating. -ENOMEM when no free run of n bytes exists; -EINVAL for NULL
+ * arguments or n == 0. O(log n). */
+GOMEM_API int gomem_allocator_find(const gomem_allocator *a, size_t n, size_t *off);
+
+/* Free bytes in total (0 for NULL). O(1). */
+GOMEM_API size_t gomem_allocator_free_size(const gomem_allocator *a);
+
+/* The size of the managed range (0 for NULL). O(1). */
+GOMEM_API size_t gomem_allocator_size(const gomem_allocator *a);
+
+/* Forget every allocation: [0, size) becomes one free block. size may
+ * differ from the old one; tree nodes are kept for reuse. -EINVAL for a
+ * NULL a or size 0 (then nothing changed). O(n). */
+GOMEM_API int gomem_allocator_reset(gomem_allocator *a, size_t size);
+
+/* Callback of gomem_allocator_foreach_free: a free block [off, off + n).
+ * A non-zero return stops the walk. */
+typedef int (*gomem_allocator_visit_fn)(size_t off, size_t n, void *arg);
+
+/* Call fn on every free block in address order. Returns 0 after a full
+ * walk, the first non-zero value fn returned, or -EINVAL for a NULL a or fn.
+ * fn must not modify the allocator. */
+GOMEM_API int gomem_allocator_foreach_free(const gomem_allocator *a,
+                                           gomem_allocator_visit_fn fn, void *arg);
+
+/* Release the allocator and its nodes. NULL is ignored. */
+GOMEM_API void gomem_allocator_destroy(gomem_allocator *a);
+
+/* ================================================================ buddy
+ * allocator (GoMem's Buddy): power-of-two blocks of at least
+ * GOMEM_BUDDY_MIN_BLOCK bytes over [0, size). Metadata is one byte per tree
+ * node (2 * size / GOMEM_BUDDY_MIN_BLOCK bytes in all). A buddy is
+ * internally locked: its calls are safe from several threads. */
+
+#define GOMEM_BUDDY_MIN_BLOCK ((size_t)1024)
+
+typedef struct gomem_buddy gomem_buddy;
+
+/* A bookkeeping-only buddy over [0, size): it owns no memory. size must be
+ * a power of two, at least GOMEM_BUDDY_MIN_BLOCK. Fails: EINVAL; ENOMEM.
+ * O(size / GOMEM_BUDDY_MIN_BLOCK). The caller owns it (gomem_buddy_destroy). */
+GOMEM_API GOMEM_MALLOC gomem_buddy *gomem_buddy_new(size_t size);
+
+/* Allocate a block of n bytes rounded up to a power of two (at least
+ * GOMEM_BUDDY_MIN_BLOCK); its offset goes to *off. -EINVAL for n == 0, n
+ * larger than the buddy or NULL arguments; -ENOMEM when no block is free.
+ * O(log(size / GOMEM_BUDDY_MIN_BLOCK)). Thread-safe. */
+GOMEM_API int gomem_buddy_alloc(gomem_buddy *b, size_t n, size_t *off);
+
+/* Free the block that starts at off. -EINVAL, changing nothing, when b is
+ * NULL or off is not the start of an allocated block (out of range,
+ * unaligned, inside a block, or already free).
+ * O(log(size / GOMEM_BUDDY_MIN_BLOCK)). Thread-safe. */
+GOMEM_API int gomem_buddy_free(gomem_buddy *b, size_t off);
+
+/* Release a buddy from gomem_buddy_new. NULL is ignored, and so is a buddy
+ * of the shared pool (those live as long as the process). */
+GOMEM_API void gomem_buddy_destroy(gomem_buddy *b);
+
+/* A buddy of the process-wide pool (GoMem's GetBuddy), for the caller's
+ * use until gomem_buddy_put. Unlike gomem_buddy_new, it owns memory: a
+ * 512 MiB anonymous mmap reservation at gomem_buddy_base(), which costs
+ * physical memory only where the caller touches it. Block offsets map to
+ * base + off. Returns an idle pooled buddy, or grows the pool by a new one.
+ * NULL with errno ENOMEM when the reservation fails. Thread-safe; O(pool
+ * size). The buddy stays the pool's: its blocks stay valid after put and
+ * it is never destroyed. */
+GOMEM_API gomem_buddy *gomem_buddy_get(void);
+
+/* Hand a buddy from gomem_buddy_get back to the pool (GoMem's PutBuddy).
+ * Its allocated blocks stay allocated. -EINVAL, changing nothing, for NULL,
+ * a buddy not from the pool, or one not currently handed out. Thread-safe. */
+GOMEM_API int gomem_buddy_put(gomem_buddy *b);
+
+/* The memory of a pooled buddy; NULL for one from gomem_buddy_new (or
+ * NULL). O(1). Thread-safe. */
+GOMEM_API void *gomem_buddy_base(const gomem_buddy *b);
+
+/* The bytes a buddy manages (0 for NULL). O(1). Thread-safe. */
+GOMEM_API size_t gomem_buddy_size(const gomem_buddy *b);
+
+/* The bytes of its free blocks (0 for NULL). O(1). Thread-safe. */
+GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b);
+
+/* ================================================================ arenas
+ * (GoMem's MemoryAllocator): one contiguous region plus an offset
+ * allocator over it. The region comes from the heap (default), an mmap
+ * region with transparent huge pages (--enable-mmap) or a block of the
+ * shared buddy pool (--enable-buddy). Arenas of the standard sizes (1 KiB,
+ * 4 KiB, 16 KiB) are recycled through a thread-safe pool. An arena is not
+ * locked: use one from one thread at a time (creating and destroying
+ * arenas is thread-safe). Memory is byte-granular: a pointer is aligned
+ * only as far as the sizes allocated before it make it. */
+
+typedef struct gomem_arena gomem_arena;
+
+/* A new arena of size bytes, all free (a standard size comes from the
+ * pool when one is idle). Fails: EINVAL for size 0; ENOMEM. The caller
+ * owns it (gomem_arena_destroy). Thread-safe. */
+GOMEM_API GOMEM_MALLOC gomem_arena *gomem_arena_new(size_t size);
+
+/* n bytes of the arena (first fit, or best fit with --enable-twotree), or
+ * NULL with errno EINVAL (a NULL, n == 0) or ENOMEM (no free run of n
+ * bytes). O(log free blocks). */
+GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n);
+
+/* Give back [p, p + n): any currently allocated range of the arena (a
+ * whole allocation, its head, tail or middle). -EINVAL, changing nothing,
+ * for NULL arguments, n == 0, a pointer outside the arena, a range that
+ * runs past its end or overlaps free space (a double free); -ENOMEM when a
+ * tree node could not be allocated. O(log free blocks). */
+GOMEM_API int gomem_arena_free(gomem_arena *a, void *p, size_t n);
+
+/* Where gomem_arena_malloc(a, n) would put n bytes, without allocating
+ * them: NULL with errno EINVAL (a NULL, n == 0) or ENOMEM. O(log free
+ * blocks). */
+GOMEM_API void *gomem_arena_find(const gomem_arena *a, size_t n);
+
+/* 1 if p points into the arena's region, else 0 (also for NULL). O(1). */
+GOMEM_API int gomem_arena_contains(const gomem_arena *a, const void *p);
+
+/* The arena's size in bytes (0 for NULL). O(1). */
+GOMEM_API size_t gomem_arena_size(const gomem_arena *a);
+
+/* Its free bytes in total (0 for NULL). O(1). */
+GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a);
+
+/* Release an arena and everything allocated from it (a standard size goes
+ * back to the pool). NULL is ignored. Thread-safe for distinct arenas. */
+GOMEM_API void gomem_arena_destroy(gomem_arena *a);
+
+/* ================================================================ the
+ * scalable allocator (GoMem's ScalableMemoryAllocator): a growing set of
+ * arenas, each new one twice the last, up to 4 MiB; a larger request gets
+ * an arena of its own size. Every call is thread-safe (one lock per
+ * allocator); gomem_scalable_stats does not take it. Memory is
+ * byte-granular, like an arena's. An arena whose bytes are all free goes
+ * back to its pool or the system, except the one new allocations come
+ * from (an allocator keeps at least one arena); gomem_scalable_trim
+ * releases those too. */
+
+typedef struct gomem_scalable gomem_scalable;
+
+/* Counters of a scalable allocator, exact at every moment. */
+struct gomem_scalable_stats {
+    uint64_t malloc_bytes; /* handed out by malloc (and read) since new */
+    uint64_t free_bytes;   /* given back since new */
+    size_t in_use;         /* malloc_bytes - free_bytes; borrow counts nothing */
+    size_t capacity;       /* bytes in all arenas */
+    size_t arenas;         /* how many arenas */
+};
+
+/* A scalable allocator whose first arena holds size bytes; each new arena
+ * is twice the last, up to 4 MiB. Fails: EINVAL for size 0; ENOMEM. The
+ * caller owns it (gomem_scalable_destroy). */
+GOMEM_API GOMEM_MALLOC gomem_scalable *gomem_scalable_new(size_t size);
+
+/* n bytes of pool memory, or NULL with errno EINVAL (n == 0, s NULL) or
+ * ENOMEM (the backing had no memory; the allocator stays usable). O(1)
+ * while the current chunk has room, else O(arenas * log free blocks).
+ * Thread-safe. */
+GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n);
+
+/* Give back [p, p + n): any currently allocated sub-range of what
+ * gomem_scalable_malloc returned. -EINVAL, changing nothing, for NULL
+ * arguments, n == 0, a pointer no arena of s owns, a range already free,
+ * or one that runs past its arena; -ENOMEM when a tree node could not be
+ * allocated (nothing changed). O(1) for the last bytes handed out, else
+ * O(log arenas + log free blocks). Thread-safe. */
+GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n);
+
+/* Keep the first keep bytes of the allocation [p, p + n) and give back the
+ * rest (GoMem's FreeRest); keep == n frees nothing. -EINVAL for keep > n
+ * and as gomem_scalable_free. Thread-safe. */
+GOMEM_API int gomem_scalable_free_rest(gomem_scalable *s, void *p, size_t n, size_t keep);
+
+/* n bytes of scratch memory that stay valid only until the next call on s
+ * from any thread (GoMem's Borrow). Nothing is allocated: never free it,
+ * and the counters do not move. NULL with errno EINVAL or ENOMEM. O(1)
+ * while the current chunk has room. Thread-safe. */
+GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n);
+
+/* Read up to n bytes from fd into new pool memory (GoMem's Read): returns
+ * the count r > 0 with *out pointing at r allocated bytes (free them with
+ * gomem_scalable_free(s, *out, r)); the unused tail is given back at once.
+ * Returns 0 at end of file, or a negative errno: -EINVAL (NULL s or out,
+ * n == 0 or above SSIZE_MAX), -ENOMEM, -EAGAIN (a non-blocking fd had no
+ * data) or whatever read(2) failed with; then *out is NULL and nothing is
+ * allocated. EINTR is retried. The lock is not held while read(2) blocks.
+ * Thread-safe. */
+GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void **out);
+
+/* Release every arena whose bytes are all free, even the last one (the
+ * next malloc makes a new arena). Returns the bytes released (0 for NULL).
+ * O(arenas). Thread-safe. */
+GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s);
+
+/* Store the counters in *st without taking the allocator's lock (a
+ * consistent snapshot: lock-free, retried while a writer is mid-update).
+ * -EINVAL for NULL arguments. O(1). Thread-safe. */
+GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalable_stats *st);
+
+/* Release the allocator and every arena; memory it handed out becomes
+ * invalid. NULL is ignored. Not to be called while another thread uses s. */
+GOMEM_API void gomem_scalable_destroy(gomem_scalable *s);
+
+
+/* ================================================================ memory,
+ * recyclable memory, reader.
+ *
+ * A Memory (GoMem's Memory) is a scatter-gather list of byte segments: an
+ * array of struct iovec and their total size. It references segments, it
+ * never copies them, and it never writes through a segment it did not
+ * allocate. A recyclable memory (GoMem's RecyclableMemory) is a Memory whose
+ * segments come from a scalable allocator and all go back in one call. A
+ * reader (GoMem's MemoryReader) is a cursor over a Memory that reads across
+ * segment boundaries without copying more than the caller asks for.
+ *
+ * All three are value types the caller embeds: init before use, destroy
+ * after. None is thread-safe: one thread at a time uses a Memory, a
+ * recyclable memory or a reader (the scalable allocator underneath is
+ * thread-safe on its own).
+ *
+ * ABI: these structures are public. The fields marked private may change
+ * meaning between releases only with a SONAME change, because the inline
+ * reads below (gomem_reader_read_u8 and friends) are compiled into the
+ * caller and use the reader's pos and end fields directly. */
+
+/* A scatter-gather list. Public and read-only for the caller: iov, count,
+ * size. Change them only through gomem_memory_* calls. */
+typedef struct gomem_memory {
+    struct iovec *iov; /* count segments, in order */
+    size_t count;      /* number of segments */
+    size_t size;       /* total bytes: the sum of iov[i].iov_len */
+    size_t cap;        /* private: capacity of iov */
+} gomem_memory;
+
+/* Callback of gomem_memory_foreach, gomem_reader_range and
+ * gomem_reader_range_n: a segment, or a piece of one, of len bytes (len may
+ * be 0 for an empty segment in gomem_memory_foreach only). A non-zero
+ * return stops the walk and is returned by the caller of the walk. */
+typedef int (*gomem_memory_visit_fn)(void *base, size_t len, void *arg);
+
+/* An empty Memory (no segments, size 0). Allocates nothing; never fails.
+ * NULL is ignored. O(1). */
+GOMEM_API void gomem_memory_init(gomem_memory *m);
+
+/* Append the segment [buf, buf + n) without copying it; the caller keeps
+ * ownership and keeps it valid while m references it. n may be 0 (an empty
+ * segment, counted by gomem_memory_count). Errors, changing nothing:
+ * -EINVAL for a NULL m, or a NULL buf with n > 0; -EOVERFLOW if the total
+ * size would not fit in size_t; -ENOMEM if the segment array could not
+ * grow. Amortized O(1). */
+GOMEM_API int gomem_memory_push(gomem_memory *m, const void *buf, size_t n);
+
+/* Append cnt segments at once, without copying them (iov itself is copied
+ * and may be reused at once). All or nothing, with the errors of
+ * gomem_memory_push (-EINVAL also for a NULL iov with cnt > 0). O(cnt). */
+GOMEM_API int gomem_memory_pushv(gomem_memory *m, const struct iovec *iov, size_t cnt);
+
+/* Append every segment of src to m, without copying bytes. src may be m
+ * (its segments then appear twice). Errors as gomem_memory_pushv.
+ * O(src->count). */
+GOMEM_API int gomem_memory_append(gomem_memory *m, const gomem_memory *src);
+
+/* Total bytes (0 for NULL). O(1). */
+GOMEM_API size_t gomem_memory_size(const gomem_memory *m);
+
+/* Number of segments, empty ones included (0 for NULL). O(1). */
+GOMEM_API size_t gomem_memory_count(const gomem_memory *m);
+
+/* Copy the first min(cap, size) bytes of m into dst and return how many
+ * were copied. 0 for a NULL m, or a NULL dst. O(bytes copied + count). */
+GOMEM_API size_t gomem_memory_copy_to(const gomem_memory *m, void *dst, size_t cap);
+
+/* A contiguous copy of every byte of m, from malloc: the caller frees it
+ * with free(). An empty m gives a valid, freeable pointer to 0 bytes.
+ * NULL with errno EINVAL for a NULL m, or ENOMEM. O(size + count). */
+GOMEM_API GOMEM_MALLOC void *gomem_memory_to_bytes(const gomem_memory *m);
+
+/* 1 if a and b hold the same bytes in the same order, however they are
+ * split into segments; 0 otherwise, or if either is NULL. O(size + count). */
+GOMEM_API int gomem_memory_equal(const gomem_memory *a, const gomem_memory *b);
+
+/* Replace segment i with [buf, buf + n) (not copied; the old segment is
+ * forgotten, not freed) and correct the total size. A negative i counts
+ * from the end: -1 is the last segment. Errors, changing nothing: -EINVAL
+ * for a NULL m, i out of range, or a NULL buf with n > 0; -EOVERFLOW if the
+ * total size would not fit in size_t. O(1). */
+GOMEM_API int gomem_memory_update(gomem_memory *m, ptrdiff_t i, const void *buf, size_t n);
+
+/* Forget every segment (none is freed); the segment array is kept for
+ * reuse. NULL is ignored. O(1). */
+GOMEM_API void gomem_memory_reset(gomem_memory *m);
+
+/* Call fn on each segment in order, empty ones included. Returns 0 after a
+ * full walk, the first non-zero value fn returned, or -EINVAL for a NULL m
+ * or fn. fn must not change m. O(count). */
+GOMEM_API int gomem_memory_foreach(const gomem_memory *m, gomem_memory_visit_fn fn, void *arg);
+
+/* Write every byte of m to fd with writev(2), IOV_MAX segments per system
+ * call; short writes are continued and EINTR is retried. *written (if not
+ * NULL) always receives the number of bytes written, also on failure.
+ * Returns 0 when all of m was written, or a negative errno: -EAGAIN when a
+ * non-blocking fd is full (resume by writing the rest, e.g. through a
+ * reader skipped by *written), -EBADF, -EPIPE, -EINVAL for a NULL m, or any
+ * other error of writev(2). An empty m makes no system call and succeeds.
+ * Writing to a pipe or socket whose reader is gone raises SIGPIPE unless
+ * the caller ignores it. O(count) plus the system calls. */
+GOMEM_API int gomem_memory_writev(const gomem_memory *m, int fd, size_t *written);
+
+/* Free the segment array (never the segments) and leave m empty, as after
+ * gomem_memory_init. NULL is ignored. */
+GOMEM_API void gomem_memory_destroy(gomem_memory *m);
+
+/* A Memory whose segments come from a scalable allocator (or, built with
+ * --disable-rm, from malloc) and all go back in one call. The field mem is
+ * public and read-only for the caller: read it with gomem_memory_* const
+ * calls or a reader, never change it. The other fields are private. */
+typedef struct gomem_recyclable {
+    gomem_memory mem;     /* every segment, from next and add, in order */
+    gomem_scalable *pool; /* private: where next takes memory from */
+    struct iovec *owned;  /* private: the segments next handed out */
+    size_t nowned;        /* private */
+    size_t capowned;      /* private */
+} gomem_recyclable;
+
+/* An empty recyclable memory taking its segments from s (which must
+ * outlive it). -EINVAL for a NULL rm or s. Allocates nothing. O(1). */
+GOMEM_API int gomem_recyclable_init(gomem_recyclable *rm, gomem_scalable *s);
+
+/* A new segment of n bytes (uninitialized), appended to rm->mem and owned
+ * by rm until gomem_recyclable_recycle. NULL with errno EINVAL (NULL rm,
+ * n == 0) or ENOMEM; then nothing changed. Amortized O(1) plus the
+ * allocator. */
+GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n);
+
+/* Append [buf, buf + n), which the caller owns: recycle leaves it alone.
+ * Errors as gomem_memory_push. */
+GOMEM_API int gomem_recyclable_add(gomem_recyclable *rm, const void *buf, size_t n);
+
+/* Give back every segment next handed out (whatever was done to rm->mem
+ * meanwhile), then forget every segment: rm is empty and reusable. Segments
+ * from add are not touched. NULL is ignored. O(segments). */
+GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm);
+
+/* Initialize *out as a plain Memory over the same segments as rm->mem. out
+ * owns none of them: it is valid until rm is recycled, and is released with
+ * gomem_memory_destroy (which frees nothing of rm). -EINVAL for NULL
+ * arguments, -ENOMEM; on failure *out is an empty Memory. O(count). */
+GOMEM_API int gomem_recyclable_clone(const gomem_recyclable *rm, gomem_memory *out);
+
+/* Recycle rm and free its bookkeeping. NULL is ignored. */
+GOMEM_API void gomem_recyclable_destroy(gomem_recyclable *rm);
+
+/* A cursor over a Memory. Every field is private (pos and end are read by
+ * the inline reads and so are part of the ABI). Pushing segments to the
+ * Memory while a reader reads it is allowed: the reader sees them. Any other
+ * change to the Memory (update, reset, destroy, another reader's clip_front)
+ * invalidates the reader until gomem_reader_init is called again. */
+typedef struct gomem_reader {
+    const uint8_t *pos; /* private: next byte of the current segment */
+    const uint8_t *end; /* private: end of the current segment */
+    gomem_memory *mem;  /* private: the Memory read (not owned) */
+    size_t seg;         /* private: segments entered (current is seg - 1) */
+    size_t limit;       /* private: offset of end in the Memory */
+} gomem_reader;
+
+/* Callback of gomem_reader_clip_front: a removed piece [base, base + len),
+ * handed over so its owner can free it. */
+typedef void (*gomem_reader_clip_fn)(void *base, size_t len, void *arg);
+
+/* A reader at offset 0 of m (not owned; it must outlive the reader).
+ * -EINVAL for a NULL r or m. O(1). */
+GOMEM_API int gomem_reader_init(gomem_reader *r, gomem_memory *m);
+
+/* Copy up to n bytes into dst and consume them; like read(2), fewer than n
+ * (0 at the end) when fewer remain. Returns the count; 0 for a NULL r, or a
+ * NULL dst. O(bytes + segments crossed). */
+GOMEM_API size_t gomem_reader_read(gomem_reader *r, void *dst, size_t n);
+
+/* Typed reads: all or nothing. Each stores the value in *v and consumes its
+ * bytes, or returns -ENODATA (fewer bytes remain) or -EINVAL (NULL r or v)
+ * and leaves the cursor and *v alone. O(1) within a segment; the inline
+ * versions below cost a compare and a load there.
+ *
+ * gomem_reader_read_be and gomem_reader_read_le read an n-byte unsigned
+ * big- or little-endian integer, n in 1..8 (-EINVAL otherwise). They are
+ * also the out-of-line paths of the inline reads. */
+GOMEM_API int gomem_reader_read_be(gomem_reader *r, size_t n, uint64_t *v);
+GOMEM_API int gomem_reader_read_le(gomem_reader *r, size_t n, uint64_t *v);
+
+/* An unsigned LEB128 value of up to 64 bits. Errors, consuming nothing:
+ * -ENODATA when the data ends before the last byte (high bit clear);
+ * -EOVERFLOW for an encoding longer than 10 bytes or whose value does not
+ * fit in 64 bits; -EINVAL for NULL arguments. O(bytes). */
+GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v);
+
+/* Copy the next n bytes into dst without consuming them. All or nothing:
+ * -ENODATA if fewer than n remain, -EINVAL for a NULL r, or a NULL dst with
+ * n > 0. O(n + segments crossed). */
+GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n);
+
+/* Consume n bytes. -ENODATA (cursor unchanged) if fewer remain, -EINVAL for
+ * a NULL r. O(segments crossed). */
+GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n);
+
+/* Move the cursor n bytes back. -EINVAL (cursor unchanged) if n is larger
+ * than gomem_reader_offset, or r is NULL. O(segments crossed). */
+GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n);
+
+/* Bytes consumed since the start of the Memory (0 for NULL). O(1). */
+GOMEM_API size_t gomem_reader_offset(const gomem_reader *r);
+
+/* Bytes left to read (0 for NULL). O(1). */
+GOMEM_API size_t gomem_reader_remaining(const gomem_reader *r);
+
+/* The unread rest of the current segment, zero-copy, without consuming it:
+ * its length goes to *len (if not NULL). Exhausted and empty segments are
+ * passed over first. NULL with errno ENODATA at the end (*len = 0), EINVAL
+ * for a NULL r. O(1) amortized. */
+GOMEM_API const void *gomem_reader_current(gomem_reader *r, size_t *len);
+
+/* Consume every remaining byte, handing each piece (the rest of the current
+ * segment, then each later non-empty segment) to fn, zero-copy. A non-zero
+ * return from fn stops the walk after that piece and is returned; 0 after a
+ * full walk. fn may be NULL (then the same as gomem_reader_move_to_end).
+ * -EINVAL for a NULL r. O(segments). */
+GOMEM_API int gomem_reader_range(gomem_reader *r, gomem_memory_visit_fn fn, void *arg);
+
+/* Consume exactly n bytes, handing each piece to fn as gomem_reader_range
+ * does. All or nothing: -ENODATA, nothing visited, if fewer than n remain.
+ * -EINVAL for a NULL r. O(segments crossed). */
+GOMEM_API int gomem_reader_range_n(gomem_reader *r, size_t n, gomem_memory_visit_fn fn,
+                                   void *arg);
+
+/* Remove the consumed prefix from the Memory: every segment before the
+ * current one (empty ones too) and the consumed head of a partly read one.
+ * Each removed piece goes to fn (if not NULL) so its owner can free it;
+ * the reader then stands at offset 0 of the shortened Memory. Removing
+ * from a recyclable memory's mem is allowed: recycle still frees what next
+ * handed out, so fn must not. Returns 0, or -EINVAL for a NULL r.
+ * O(count). */
+GOMEM_API int gomem_reader_clip_front(gomem_reader *r, gomem_reader_clip_fn fn, void *arg);
+
+/* Consume every remaining byte. NULL is ignored. O(segments). */
+GOMEM_API void gomem_reader_move_to_end(gomem_reader *r);
+
+/* Inline typed reads: unsigned integers of 1, 2, 3, 4 and 8 bytes, big-
+ * and little-endian. The fast path inside the current segment is compiled
+ * into the caller; elsewhere they call gomem_reader_read_be or
+ * gomem_reader_read_le and have the same contract: 0, -ENODATA or -EINVAL,
+ * and nothing consumed on failure. They have no exported symbol; bindings
+ * that cannot use inline functions call gomem_reader_read_be/le. */
+#if defined(__GNUC__)
+#define GOMEM__EXPECTED(x) __builtin_expect(!!(x), 1)
+#else
+#define GOMEM__EXPECTED(x) (x)
+#endif
+#define GOMEM__READER_INLINE(name, type, n, slow, expr)                      \
+    static inline int gomem_reader_##name(gomem_reader *r, type *v)          \
+    {                                                                        \
+        if (GOMEM__EXPECTED(r && v && (size_t)(r->end - r->pos) >= (size_t)(n))) { \
+            const uint8_t *p = r->pos;                                       \
+            *v = (type)(expr);                                               \
+            r->pos = p + (n);                                                \
+            return 0;                                                        \
+        }                                                                    \
+        uint64_t x = 0;                                                      \
+        int e = slow(r, (n), v ? &x : NULL);                                 \
+        if (e == 0)                                                          \
+            *v = (type)x;                                                    \
+        return e;                                                            \
+    }
+#define GOMEM__B(i, s) ((uint64_t)p[i] << (s))
+GOMEM__READER_INLINE(read_u8, uint8_t, 1, gomem_reader_read_be, p[0])
+GOMEM__READER_INLINE(read_be16, uint16_t, 2, gomem_reader_read_be,
+                     GOMEM__B(0, 8) | GOMEM__B(1, 0))
+GOMEM__READER_INLINE(read_be24, uint32_t, 3, gomem_reader_read_be,
+                     GOMEM__B(0, 16) | GOMEM__B(1, 8) | GOMEM__B(2, 0))
+GOMEM__READER_INLINE(read_be32, uint32_t, 4, gomem_reader_read_be,
+                     GOMEM__B(0, 24) | GOMEM__B(1, 16) | GOMEM__B(2, 8) | GOMEM__B(3, 0))
+GOMEM__READER_INLINE(read_be64, uint64_t, 8, gomem_reader_read_be,
+                     GOMEM__B(0, 56) | GOMEM__B(1, 48) | GOMEM__B(2, 40) | GOMEM__B(3, 32) |
+                     GOMEM__B(4, 24) | GOMEM__B(5, 16) | GOMEM__B(6, 8) | GOMEM__B(7, 0))
+GOMEM__READER_INLINE(read_le16, uint16_t, 2, gomem_reader_read_le,
+                     GOMEM__B(0, 0) | GOMEM__B(1, 8))
+GOMEM__READER_INLINE(read_le24, uint32_t, 3, gomem_reader_read_le,
+                     GOMEM__B(0, 0) | GOMEM__B(1, 8) | GOMEM__B(2, 16))
+GOMEM__READER_INLINE(read_le32, uint32_t, 4, gomem_reader_read_le,
+                     GOMEM__B(0, 0) | GOMEM__B(1, 8) | GOMEM__B(2, 16) | GOMEM__B(3, 24))
+GOMEM__READER_INLINE(read_le64, uint64_t, 8, gomem_reader_read_le,
+                     GOMEM__B(0, 0) | GOMEM__B(1, 8) | GOMEM__B(2, 16) | GOMEM__B(3, 24) |
+                     GOMEM__B(4, 32) | GOMEM__B(5, 40) | GOMEM__B(6, 48) | GOMEM__B(7, 56))
+#undef GOMEM__B
+#undef GOMEM__READER_INLINE
+#undef GOMEM__EXPECTED
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOMEM_H */
