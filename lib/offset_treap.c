@@ -17,7 +17,7 @@
 #include "nodepool.h"
 
 struct treap_node {
-    struct treap_node *left, *right;
+    struct treap_node *child[2]; /* below, above in address order */
     size_t off, len;   /* the free block [off, off + len) */
     size_t lmax, rmax; /* the largest len in the left, right subtree */
     uint32_t prio;     /* max-heap order */
@@ -46,8 +46,8 @@ static inline size_t treap_max(const struct treap_node *x)
 
 static inline void treap_update(struct treap_node *x)
 {
-    x->lmax = treap_max(x->left);
-    x->rmax = treap_max(x->right);
+    x->lmax = treap_max(x->child[0]);
+    x->rmax = treap_max(x->child[1]);
 }
 
 static uint32_t treap_prio(struct gomem__treap *t)
@@ -98,11 +98,11 @@ static struct treap_node *treap_merge(struct treap_node *a, struct treap_node *b
     if (!b)
         return a;
     if (a->prio > b->prio) {
-        a->right = treap_merge(a->right, b);
+        a->child[1] = treap_merge(a->child[1], b);
         treap_update(a);
         return a;
     }
-    b->left = treap_merge(a, b->left);
+    b->child[0] = treap_merge(a, b->child[0]);
     treap_update(b);
     return b;
 }
@@ -114,11 +114,11 @@ static void treap_split(struct treap_node *x, size_t off, struct treap_node **lo
     if (!x) {
         *lo = *hi = NULL;
     } else if (x->off < off) {
-        treap_split(x->right, off, &x->right, hi);
+        treap_split(x->child[1], off, &x->child[1], hi);
         treap_update(x);
         *lo = x;
     } else {
-        treap_split(x->left, off, lo, &x->left);
+        treap_split(x->child[0], off, lo, &x->child[0]);
         treap_update(x);
         *hi = x;
     }
@@ -128,8 +128,8 @@ static void treap_release(struct gomem__treap *t, struct treap_node *x)
 {
     if (!x)
         return;
-    treap_release(t, x->left);
-    treap_release(t, x->right);
+    treap_release(t, x->child[0]);
+    treap_release(t, x->child[1]);
     gomem__nodepool_put(&t->pool, x);
 }
 
@@ -137,7 +137,7 @@ static void treap_release(struct gomem__treap *t, struct treap_node *x)
 static void treap_init_range(struct gomem__treap *t, size_t size)
 {
     struct treap_node *x = gomem__nodepool_get(&t->pool);
-    x->left = x->right = NULL;
+    x->child[0] = x->child[1] = NULL;
     x->off = 0;
     x->len = size;
     x->lmax = x->rmax = 0;
@@ -180,12 +180,10 @@ static const struct treap_node *treap_first_fit(const struct treap_node *x, size
     if (treap_max(x) < n)
         return NULL;
     for (;;) {
-        if (x->lmax >= n)
-            x = x->left;
-        else if (x->len >= n)
+        int up = x->lmax < n; /* no fit below x */
+        if (up & (x->len >= n))
             return x;
-        else
-            x = x->right;
+        x = x->child[up];
     }
 }
 
@@ -208,23 +206,23 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
         return -ENOMEM;
     struct treap_node **link = &t->root, *x;
     size_t d = 0;
+    /* The direction is computed, not branched on: it is random on real
+     * workloads, and mispredictions would cost more than the tree walk. */
     for (;;) {
         x = *link;
         if (treap_push(t, d++, link))
             return -ENOMEM;
-        if (x->lmax >= n)
-            link = &x->left;
-        else if (x->len >= n)
+        int up = x->lmax < n; /* no fit below x */
+        if (up & (x->len >= n))
             break;
-        else
-            link = &x->right;
+        link = &x->child[up];
     }
     *off = x->off;
     x->off += n;
     x->len -= n;
     t->free -= n;
     if (x->len == 0) {
-        *link = treap_merge(x->left, x->right);
+        *link = treap_merge(x->child[0], x->child[1]);
         gomem__nodepool_put(&t->pool, x);
         t->blocks--;
     }
@@ -245,15 +243,12 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
         if (treap_push(t, d, link))
             return -ENOMEM;
         d++;
-        if (x->off <= off) {
-            p = x;
-            dp = d;
-            link = &x->right;
-        } else {
-            s = x;
-            ds = d;
-            link = &x->left;
-        }
+        int up = x->off <= off;
+        p = up ? x : p;
+        dp = up ? d : dp;
+        s = up ? s : x;
+        ds = up ? ds : d;
+        link = &x->child[up];
     }
     if ((p && p->off + p->len > off) || (s && s->off < end))
         return -EINVAL; /* overlaps free space: a double free */
@@ -266,7 +261,7 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
         p->len += n + s->len;
         for (size_t i = d; i-- > ds;)
             treap_update(*t->path[i]);
-        *t->path[ds - 1] = treap_merge(s->left, s->right);
+        *t->path[ds - 1] = treap_merge(s->child[0], s->child[1]);
         gomem__nodepool_put(&t->pool, s);
         t->blocks--;
         for (size_t i = ds - 1; i-- > 0;)
@@ -291,7 +286,7 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
         while (i < d && (*t->path[i])->prio >= y->prio)
             i++;
         struct treap_node **at = i < d ? t->path[i] : link;
-        treap_split(*at, off, &y->left, &y->right);
+        treap_split(*at, off, &y->child[0], &y->child[1]);
         treap_update(y);
         *at = y;
         t->blocks++;
@@ -325,12 +320,12 @@ int gomem__treap_reset(struct gomem__treap *t, size_t size)
 static int treap_walk(const struct treap_node *x, gomem_allocator_visit_fn fn, void *arg)
 {
     while (x) {
-        int r = treap_walk(x->left, fn, arg);
+        int r = treap_walk(x->child[0], fn, arg);
         if (r)
             return r;
         if ((r = fn(x->off, x->len, arg)) != 0)
             return r;
-        x = x->right;
+        x = x->child[1];
     }
     return 0;
 }
@@ -344,7 +339,7 @@ static size_t treap_height(const struct treap_node *x)
 {
     if (!x)
         return 0;
-    size_t l = treap_height(x->left), r = treap_height(x->right);
+    size_t l = treap_height(x->child[0]), r = treap_height(x->child[1]);
     return 1 + (l > r ? l : r);
 }
 
@@ -365,11 +360,11 @@ static int treap_audit(const struct treap_node *x, struct treap_audit *a)
 {
     if (!x)
         return 0;
-    if (x->left && x->left->prio > x->prio)
+    if (x->child[0] && x->child[0]->prio > x->prio)
         return TREAP_FAIL("heap order broken at offset %zu\n", x->off);
-    if (x->right && x->right->prio > x->prio)
+    if (x->child[1] && x->child[1]->prio > x->prio)
         return TREAP_FAIL("heap order broken at offset %zu\n", x->off);
-    int r = treap_audit(x->left, a);
+    int r = treap_audit(x->child[0], a);
     if (r)
         return r;
     size_t end;
@@ -380,14 +375,14 @@ static int treap_audit(const struct treap_node *x, struct treap_audit *a)
     if (a->any && x->off <= a->prev_end)
         return TREAP_FAIL("block at %zu out of order or touching the previous one (ends %zu)\n",
                           x->off, a->prev_end);
-    if (x->lmax != treap_max(x->left) || x->rmax != treap_max(x->right))
+    if (x->lmax != treap_max(x->child[0]) || x->rmax != treap_max(x->child[1]))
         return TREAP_FAIL("subtree maxima %zu, %zu at offset %zu, expected %zu, %zu\n", x->lmax,
-                          x->rmax, x->off, treap_max(x->left), treap_max(x->right));
+                          x->rmax, x->off, treap_max(x->child[0]), treap_max(x->child[1]));
     a->prev_end = end;
     a->any = 1;
     a->bytes += x->len;
     a->blocks++;
-    return treap_audit(x->right, a);
+    return treap_audit(x->child[1], a);
 }
 
 int gomem__treap_check(const struct gomem__treap *t)
