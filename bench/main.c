@@ -14,6 +14,7 @@ static const struct {
     void (*run)(void);
 } sections[] = {
     {"offset", bench_offset},
+    {"buffer", bench_buffer},
 };
 
 #define NSECTIONS (sizeof sections / sizeof sections[0])

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -536,19 +537,33 @@ GOMEM_API int gomem_reader_clip_front(gomem_reader *r, gomem_reader_clip_fn fn, 
 /* Consume every remaining byte. NULL is ignored. O(segments). */
 GOMEM_API void gomem_reader_move_to_end(gomem_reader *r);
 
-/* Inline typed reads: unsigned integers of 1, 2, 3, 4 and 8 bytes, big-
- * and little-endian. The fast path inside the current segment is compiled
- * into the caller; elsewhere they call gomem_reader_read_be or
- * gomem_reader_read_le and have the same contract: 0, -ENODATA or -EINVAL,
- * and nothing consumed on failure. They have no exported symbol; bindings
- * that cannot use inline functions call gomem_reader_read_be/le. */
+/* Typed reads: unsigned integers of 1, 2, 3, 4 and 8 bytes, big- and
+ * little-endian, with the contract of gomem_reader_read_be/le: 0, -ENODATA
+ * or -EINVAL, nothing consumed and *v untouched on failure.
+ *
+ * Fast path: each of these, and gomem_reader_read, is an exported function
+ * and also a macro of the same name that expands to an inline fast path
+ * (a compare, a load and a store of the cursor inside the current segment)
+ * falling back to the exported function at segment ends. Taking the
+ * address, or writing (gomem_reader_read_u8)(r, v), calls the exported
+ * function; the result is the same. */
+GOMEM_API int gomem_reader_read_u8(gomem_reader *r, uint8_t *v);
+GOMEM_API int gomem_reader_read_be16(gomem_reader *r, uint16_t *v);
+GOMEM_API int gomem_reader_read_be24(gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_read_be32(gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_read_be64(gomem_reader *r, uint64_t *v);
+GOMEM_API int gomem_reader_read_le16(gomem_reader *r, uint16_t *v);
+GOMEM_API int gomem_reader_read_le24(gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_read_le32(gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_read_le64(gomem_reader *r, uint64_t *v);
+
 #if defined(__GNUC__)
 #define GOMEM__EXPECTED(x) __builtin_expect(!!(x), 1)
 #else
 #define GOMEM__EXPECTED(x) (x)
 #endif
 #define GOMEM__READER_INLINE(name, type, n, slow, expr)                      \
-    static inline int gomem_reader_##name(gomem_reader *r, type *v)          \
+    static inline int gomem__reader_##name(gomem_reader *r, type *v)         \
     {                                                                        \
         if (GOMEM__EXPECTED(r && v && (size_t)(r->end - r->pos) >= (size_t)(n))) { \
             const uint8_t *p = r->pos;                                       \
@@ -584,7 +599,28 @@ GOMEM__READER_INLINE(read_le64, uint64_t, 8, gomem_reader_read_le,
                      GOMEM__B(4, 32) | GOMEM__B(5, 40) | GOMEM__B(6, 48) | GOMEM__B(7, 56))
 #undef GOMEM__B
 #undef GOMEM__READER_INLINE
+
+static inline size_t gomem__reader_read(gomem_reader *r, void *dst, size_t n)
+{
+    if (GOMEM__EXPECTED(r && dst && n && (size_t)(r->end - r->pos) >= n)) {
+        memcpy(dst, r->pos, n);
+        r->pos += n;
+        return n;
+    }
+    return (gomem_reader_read)(r, dst, n);
+}
 #undef GOMEM__EXPECTED
+
+#define gomem_reader_read(r, dst, n) gomem__reader_read(r, dst, n)
+#define gomem_reader_read_u8(r, v) gomem__reader_read_u8(r, v)
+#define gomem_reader_read_be16(r, v) gomem__reader_read_be16(r, v)
+#define gomem_reader_read_be24(r, v) gomem__reader_read_be24(r, v)
+#define gomem_reader_read_be32(r, v) gomem__reader_read_be32(r, v)
+#define gomem_reader_read_be64(r, v) gomem__reader_read_be64(r, v)
+#define gomem_reader_read_le16(r, v) gomem__reader_read_le16(r, v)
+#define gomem_reader_read_le24(r, v) gomem__reader_read_le24(r, v)
+#define gomem_reader_read_le32(r, v) gomem__reader_read_le32(r, v)
+#define gomem_reader_read_le64(r, v) gomem__reader_read_le64(r, v)
 
 #ifdef __cplusplus
 }

@@ -24,8 +24,12 @@ const char *gomem__reader_check(const gomem_reader *r);
 /* The recyclable backing: where gomem_recyclable_next takes its segments
  * and where recycle gives them back. lib/recyclable_pool.c uses the
  * scalable allocator; lib/recyclable_libc.c (--disable-rm) uses malloc
- * and free and ignores s. Exactly one is linked. */
+ * and free and ignores s. Exactly one is linked.
+ *
+ * gomem__rm_alloc: n > 0 bytes, or NULL with errno set.
+ * gomem__rm_free_all: give back the n blocks seg[0..n) that
+ * gomem__rm_alloc returned (seg may be reordered or overwritten). */
 void *gomem__rm_alloc(gomem_scalable *s, size_t n);
-void gomem__rm_free(gomem_scalable *s, void *p, size_t n);
+void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
 
 #endif /* GOMEM_BUFFER_H */

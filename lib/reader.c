@@ -87,10 +87,15 @@ GOMEM_API int gomem_reader_init(gomem_reader *r, gomem_memory *m)
     return 0;
 }
 
-GOMEM_API size_t gomem_reader_read(gomem_reader *r, void *dst, size_t n)
+GOMEM_API size_t (gomem_reader_read)(gomem_reader *r, void *dst, size_t n)
 {
     if (!r || !dst)
         return 0;
+    if (GOMEM__LIKELY((size_t)(r->end - r->pos) >= n)) {
+        memcpy(dst, r->pos, n); /* inside the current segment */
+        r->pos += n;
+        return n;
+    }
     size_t left = reader_remaining(r);
     if (n > left)
         n = left;
@@ -135,6 +140,23 @@ GOMEM_API int gomem_reader_read_le(gomem_reader *r, size_t n, uint64_t *v)
     return 0;
 }
 
+/* The exported typed reads: the header's inline fast paths, out of line
+ * (the parentheses keep the header's macros from expanding here). */
+#define READER_EXPORT(name, type)                                             \
+    GOMEM_API int(gomem_reader_##name)(gomem_reader * r, type * v)            \
+    {                                                                         \
+        return gomem__reader_##name(r, v);                                    \
+    }
+READER_EXPORT(read_u8, uint8_t)
+READER_EXPORT(read_be16, uint16_t)
+READER_EXPORT(read_be24, uint32_t)
+READER_EXPORT(read_be32, uint32_t)
+READER_EXPORT(read_be64, uint64_t)
+READER_EXPORT(read_le16, uint16_t)
+READER_EXPORT(read_le24, uint32_t)
+READER_EXPORT(read_le32, uint32_t)
+READER_EXPORT(read_le64, uint64_t)
+
 GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v)
 {
     if (!r || !v)
@@ -172,6 +194,10 @@ GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n)
 
 GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n)
 {
+    if (GOMEM__LIKELY(r && (size_t)(r->end - r->pos) >= n)) {
+        r->pos += n; /* inside the current segment */
+        return 0;
+    }
     return gomem_reader_range_n(r, n, NULL, NULL);
 }
 

@@ -51,7 +51,8 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
         return NULL;
     }
     rm->owned[rm->nowned++] = (struct iovec){p, n};
-    gomem_memory_push(&rm->mem, p, n); /* cannot fail: room reserved */
+    rm->mem.iov[rm->mem.count++] = (struct iovec){p, n}; /* room reserved */
+    rm->mem.size = size;
     return p;
 }
 
@@ -64,8 +65,7 @@ GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm)
 {
     if (!rm)
         return;
-    for (size_t i = 0; i < rm->nowned; i++)
-        gomem__rm_free(rm->pool, rm->owned[i].iov_base, rm->owned[i].iov_len);
+    gomem__rm_free_all(rm->pool, rm->owned, rm->nowned);
     rm->nowned = 0;
     gomem_memory_reset(&rm->mem);
 }

@@ -11,9 +11,9 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
     return malloc(n);
 }
 
-void gomem__rm_free(gomem_scalable *s, void *p, size_t n)
+void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
     (void)s;
-    (void)n;
-    free(p);
+    for (size_t i = 0; i < n; i++)
+        free(seg[i].iov_base);
 }

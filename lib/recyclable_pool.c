@@ -7,8 +7,21 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
     return gomem_scalable_malloc(s, n);
 }
 
-void gomem__rm_free(gomem_scalable *s, void *p, size_t n)
+/* Blocks handed out one after another usually lie end to end in one arena:
+ * give each run of adjacent blocks back in one call, which the scalable
+ * allocator accepts for any allocated range. A run it refuses (say it
+ * spans two arenas that happen to touch) changes nothing and goes back
+ * block by block. */
+void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
-    /* Cannot fail: p is a whole block gomem__rm_alloc returned. */
-    (void)gomem_scalable_free(s, p, n);
+    for (size_t i = 0; i < n;) {
+        uint8_t *start = seg[i].iov_base;
+        size_t len = seg[i].iov_len, j = i + 1;
+        while (j < n && (uint8_t *)seg[j].iov_base == start + len)
+            len += seg[j++].iov_len;
+        if (j - i == 1 || gomem_scalable_free(s, start, len) != 0)
+            for (size_t k = i; k < j; k++)
+                (void)gomem_scalable_free(s, seg[k].iov_base, seg[k].iov_len);
+        i = j;
+    }
 }
