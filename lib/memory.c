@@ -181,11 +181,17 @@ GOMEM_API int gomem_memory_foreach(const gomem_memory *m, gomem_memory_visit_fn 
  * up to IOV_MAX whole segments. EINTR is retried. */
 static ssize_t memory_write_once(const gomem_memory *m, int fd, size_t i, size_t off)
 {
-    struct iovec rest = {(uint8_t *)m->iov[i].iov_base + off, m->iov[i].iov_len - off};
     size_t cnt = m->count - i < IOV_MAX ? m->count - i : IOV_MAX;
+    const struct iovec *iov = m->iov + i;
+    struct iovec rest;
+    if (off) { /* 0 < off < iov_len: the base is not NULL */
+        rest = (struct iovec){(uint8_t *)iov->iov_base + off, iov->iov_len - off};
+        iov = &rest;
+        cnt = 1;
+    }
     ssize_t w;
     do
-        w = off ? writev(fd, &rest, 1) : writev(fd, m->iov + i, (int)cnt);
+        w = writev(fd, iov, (int)cnt);
     while (w < 0 && errno == EINTR);
     return w;
 }

@@ -20,6 +20,13 @@ static size_t reader_remaining(const gomem_reader *r)
     return r->mem->size - reader_offset(r);
 }
 
+/* base + off, without arithmetic on the NULL base an empty segment may
+ * have. */
+static const uint8_t *reader_at(const void *base, size_t off)
+{
+    return off ? (const uint8_t *)base + off : base;
+}
+
 /* Enter the next segment, if there is one. */
 static int reader_enter(gomem_reader *r)
 {
@@ -28,7 +35,7 @@ static int reader_enter(gomem_reader *r)
         return 0;
     const struct iovec *s = &m->iov[r->seg++];
     r->pos = s->iov_base;
-    r->end = r->pos + s->iov_len;
+    r->end = reader_at(s->iov_base, s->iov_len);
     r->limit += s->iov_len;
     return 1;
 }
@@ -70,6 +77,8 @@ static int reader_copy(void *base, size_t len, void *arg)
 /* Copy n bytes (n <= remaining) to dst and consume them. */
 static void reader_take(gomem_reader *r, void *dst, size_t n)
 {
+    if (!n)
+        return;
     if ((size_t)(r->end - r->pos) >= n) {
         memcpy(dst, r->pos, n); /* the common case: inside one segment */
         r->pos += n;
@@ -91,8 +100,8 @@ GOMEM_API size_t (gomem_reader_read)(gomem_reader *r, void *dst, size_t n)
 {
     if (!r || !dst)
         return 0;
-    if (GOMEM__LIKELY((size_t)(r->end - r->pos) >= n)) {
-        memcpy(dst, r->pos, n); /* inside the current segment */
+    if (GOMEM__LIKELY(n - 1 < (size_t)(r->end - r->pos))) {
+        memcpy(dst, r->pos, n); /* 0 < n <= the rest of the current segment */
         r->pos += n;
         return n;
     }
@@ -194,8 +203,8 @@ GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n)
 
 GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n)
 {
-    if (GOMEM__LIKELY(r && (size_t)(r->end - r->pos) >= n)) {
-        r->pos += n; /* inside the current segment */
+    if (GOMEM__LIKELY(r && n - 1 < (size_t)(r->end - r->pos))) {
+        r->pos += n; /* 0 < n <= the rest of the current segment */
         return 0;
     }
     return gomem_reader_range_n(r, n, NULL, NULL);
@@ -217,7 +226,7 @@ GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
         r->limit -= m->iov[r->seg - 1].iov_len;
         r->seg--; /* into the previous segment, at its end */
         const struct iovec *s = &m->iov[r->seg - 1];
-        r->pos = r->end = (const uint8_t *)s->iov_base + s->iov_len;
+        r->pos = r->end = reader_at(s->iov_base, s->iov_len);
     }
     return 0;
 }
@@ -316,7 +325,7 @@ const char *gomem__reader_check(const gomem_reader *r)
         return r->pos || r->end ? "cursor set before any segment" : NULL;
     const struct iovec *s = &m->iov[r->seg - 1];
     const uint8_t *base = s->iov_base;
-    if (r->end != base + s->iov_len)
+    if (r->end != reader_at(base, s->iov_len))
         return "end is not the end of the current segment";
     if (r->pos < base || r->pos > r->end)
         return "cursor outside the current segment";
