@@ -422,8 +422,8 @@ GOMEM_API int gomem_recyclable_init(gomem_recyclable *rm, gomem_scalable *s);
 
 /* A new segment of n bytes (uninitialized), appended to rm->mem and owned
  * by rm until gomem_recyclable_recycle. NULL with errno EINVAL (NULL rm,
- * n == 0) or ENOMEM; then nothing changed. Amortized O(1) plus the
- * allocator. */
+ * n == 0), EOVERFLOW (the total size would not fit in size_t) or ENOMEM;
+ * then nothing changed. Amortized O(1) plus the allocator. */
 GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n);
 
 /* Append [buf, buf + n), which the caller owns: recycle leaves it alone.
