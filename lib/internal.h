@@ -20,7 +20,9 @@
 #define GOMEM__LIKELY(x) __builtin_expect(!!(x), 1)
 #define GOMEM__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GOMEM__UNUSED __attribute__((unused))
+#define GOMEM__NOINLINE __attribute__((noinline))
 #else
+#define GOMEM__NOINLINE
 #define GOMEM__LIKELY(x) (x)
 #define GOMEM__UNLIKELY(x) (x)
 #define GOMEM__UNUSED

@@ -60,18 +60,23 @@ static uint32_t treap_prio(struct gomem__treap *t)
     return (uint32_t)(x >> 32);
 }
 
+static GOMEM__NOINLINE int treap_grow_path(struct gomem__treap *t)
+{
+    size_t cap = t->path_cap ? t->path_cap * 2 : 64;
+    struct treap_node ***p = realloc(t->path, cap * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    t->path = p;
+    t->path_cap = cap;
+    return 0;
+}
+
 /* Record link at depth d of the current search; -ENOMEM if the path
  * cannot grow (nothing has been changed yet when this is called). */
 static inline int treap_push(struct gomem__treap *t, size_t d, struct treap_node **link)
 {
-    if (GOMEM__UNLIKELY(d == t->path_cap)) {
-        size_t cap = t->path_cap ? t->path_cap * 2 : 64;
-        struct treap_node ***p = realloc(t->path, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        t->path = p;
-        t->path_cap = cap;
-    }
+    if (GOMEM__UNLIKELY(d == t->path_cap) && treap_grow_path(t))
+        return -ENOMEM;
     t->path[d] = link;
     return 0;
 }
@@ -198,6 +203,15 @@ int gomem__treap_find(const struct gomem__treap *t, size_t n, size_t *off)
     return 0;
 }
 
+/* Take node x, reached through link, out of the tree. */
+static GOMEM__NOINLINE void treap_remove(struct gomem__treap *t, struct treap_node *x,
+                                         struct treap_node **link)
+{
+    *link = treap_merge(x->child[0], x->child[1]);
+    gomem__nodepool_put(&t->pool, x);
+    t->blocks--;
+}
+
 int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
@@ -221,12 +235,49 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
     x->off += n;
     x->len -= n;
     t->free -= n;
-    if (x->len == 0) {
-        *link = treap_merge(x->child[0], x->child[1]);
-        gomem__nodepool_put(&t->pool, x);
-        t->blocks--;
-    }
+    if (x->len == 0)
+        treap_remove(t, x, link);
     treap_repair(t, d - 1); /* from x's parent up */
+    return 0;
+}
+
+/* [p][n freed bytes][s] becomes p, and s leaves the tree. The search
+ * path of the free has depth d, s at depth ds - 1. Everything below s on
+ * the path is repaired first: p may be down there. */
+static GOMEM__NOINLINE void treap_join_both(struct gomem__treap *t, struct treap_node *p,
+                                            struct treap_node *s, size_t n, size_t d, size_t ds)
+{
+    p->len += n + s->len;
+    for (size_t i = d; i-- > ds;)
+        treap_update(*t->path[i]);
+    *t->path[ds - 1] = treap_merge(s->child[0], s->child[1]);
+    gomem__nodepool_put(&t->pool, s);
+    t->blocks--;
+    for (size_t i = ds - 1; i-- > 0;)
+        treap_update(*t->path[i]);
+}
+
+/* A new block [off, off + n) that touches no free block: a node goes where
+ * the search path (depth d, ending at the empty link leaf) first meets a
+ * lower priority, taking the keys of that subtree on either side. */
+static GOMEM__NOINLINE int treap_insert(struct gomem__treap *t, size_t off, size_t n, size_t d,
+                                        struct treap_node **leaf)
+{
+    struct treap_node *y = gomem__nodepool_get(&t->pool);
+    if (!y)
+        return -ENOMEM;
+    y->off = off;
+    y->len = n;
+    y->prio = treap_prio(t);
+    size_t i = 0;
+    while (i < d && (*t->path[i])->prio >= y->prio)
+        i++;
+    struct treap_node **at = i < d ? t->path[i] : leaf;
+    treap_split(*at, off, &y->child[0], &y->child[1]);
+    treap_update(y);
+    *at = y;
+    t->blocks++;
+    treap_repair(t, i);
     return 0;
 }
 
@@ -256,16 +307,7 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
     int join_s = s && s->off == end;
 
     if (join_p && join_s) {
-        /* [p][freed][s] becomes p; s leaves the tree. Repair everything
-         * below s on the path first: p may be down there. */
-        p->len += n + s->len;
-        for (size_t i = d; i-- > ds;)
-            treap_update(*t->path[i]);
-        *t->path[ds - 1] = treap_merge(s->child[0], s->child[1]);
-        gomem__nodepool_put(&t->pool, s);
-        t->blocks--;
-        for (size_t i = ds - 1; i-- > 0;)
-            treap_update(*t->path[i]);
+        treap_join_both(t, p, s, n, d, ds);
     } else if (join_p) {
         p->len += n;
         treap_repair(t, dp - 1);
@@ -273,24 +315,8 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
         s->off = off; /* still between p and s: order holds */
         s->len += n;
         treap_repair(t, ds - 1);
-    } else {
-        struct treap_node *y = gomem__nodepool_get(&t->pool);
-        if (!y)
-            return -ENOMEM;
-        y->off = off;
-        y->len = n;
-        y->prio = treap_prio(t);
-        /* y goes where the search path first meets a lower priority (or at
-         * the leaf), taking the keys of that subtree on either side. */
-        size_t i = 0;
-        while (i < d && (*t->path[i])->prio >= y->prio)
-            i++;
-        struct treap_node **at = i < d ? t->path[i] : link;
-        treap_split(*at, off, &y->child[0], &y->child[1]);
-        treap_update(y);
-        *at = y;
-        t->blocks++;
-        treap_repair(t, i);
+    } else if (treap_insert(t, off, n, d, link)) {
+        return -ENOMEM;
     }
     t->free += n;
     return 0;
