@@ -19,7 +19,7 @@
 struct treap_node {
     struct treap_node *child[2]; /* below, above in address order */
     size_t off, len;   /* the free block [off, off + len) */
-    size_t lmax, rmax; /* the largest len in the left, right subtree */
+    size_t max[2];     /* the largest len in each child's subtree */
     uint32_t prio;     /* max-heap order */
 };
 
@@ -40,14 +40,14 @@ static inline size_t treap_max(const struct treap_node *x)
 {
     if (!x)
         return 0;
-    size_t m = x->len > x->lmax ? x->len : x->lmax;
-    return m > x->rmax ? m : x->rmax;
+    size_t m = x->len > x->max[0] ? x->len : x->max[0];
+    return m > x->max[1] ? m : x->max[1];
 }
 
 static inline void treap_update(struct treap_node *x)
 {
-    x->lmax = treap_max(x->child[0]);
-    x->rmax = treap_max(x->child[1]);
+    x->max[0] = treap_max(x->child[0]);
+    x->max[1] = treap_max(x->child[1]);
 }
 
 static uint32_t treap_prio(struct gomem__treap *t)
@@ -81,17 +81,20 @@ static inline int treap_push(struct gomem__treap *t, size_t d, struct treap_node
     return 0;
 }
 
-/* The subtree below one child of the path node at depth d - 1 changed:
- * recompute the maxima kept for children from there up to the root,
- * stopping where a subtree maximum did not change. */
-static inline void treap_repair(struct gomem__treap *t, size_t d)
+/* The subtree hanging at link, a child link of the path node at depth
+ * d - 1, changed: carry its new maximum up the path, stopping where a
+ * stored maximum is already right. */
+static inline void treap_repair(struct gomem__treap *t, size_t d, struct treap_node **link)
 {
+    size_t m = treap_max(*link);
     while (d-- > 0) {
-        struct treap_node *x = *t->path[d];
-        size_t old = treap_max(x);
-        treap_update(x);
-        if (treap_max(x) == old)
+        struct treap_node *y = *t->path[d];
+        size_t *kept = &y->max[link == &y->child[1]];
+        if (*kept == m)
             return;
+        *kept = m;
+        m = treap_max(y);
+        link = t->path[d];
     }
 }
 
@@ -145,7 +148,7 @@ static void treap_init_range(struct gomem__treap *t, size_t size)
     x->child[0] = x->child[1] = NULL;
     x->off = 0;
     x->len = size;
-    x->lmax = x->rmax = 0;
+    x->max[0] = x->max[1] = 0;
     x->prio = treap_prio(t);
     t->root = x;
     t->size = t->free = size;
@@ -185,7 +188,7 @@ static const struct treap_node *treap_first_fit(const struct treap_node *x, size
     if (treap_max(x) < n)
         return NULL;
     for (;;) {
-        int up = x->lmax < n; /* no fit below x */
+        int up = x->max[0] < n; /* no fit below x */
         if (up & (x->len >= n))
             return x;
         x = x->child[up];
@@ -226,7 +229,7 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
         x = *link;
         if (treap_push(t, d++, link))
             return -ENOMEM;
-        int up = x->lmax < n; /* no fit below x */
+        int up = x->max[0] < n; /* no fit below x */
         if (up & (x->len >= n))
             break;
         link = &x->child[up];
@@ -237,7 +240,7 @@ int gomem__treap_alloc(struct gomem__treap *t, size_t n, size_t *off)
     t->free -= n;
     if (x->len == 0)
         treap_remove(t, x, link);
-    treap_repair(t, d - 1); /* from x's parent up */
+    treap_repair(t, d - 1, link); /* from x's parent up */
     return 0;
 }
 
@@ -277,7 +280,7 @@ static GOMEM__NOINLINE int treap_insert(struct gomem__treap *t, size_t off, size
     treap_update(y);
     *at = y;
     t->blocks++;
-    treap_repair(t, i);
+    treap_repair(t, i, at);
     return 0;
 }
 
@@ -310,11 +313,11 @@ int gomem__treap_free(struct gomem__treap *t, size_t off, size_t n)
         treap_join_both(t, p, s, n, d, ds);
     } else if (join_p) {
         p->len += n;
-        treap_repair(t, dp - 1);
+        treap_repair(t, dp - 1, t->path[dp - 1]);
     } else if (join_s) {
         s->off = off; /* still between p and s: order holds */
         s->len += n;
-        treap_repair(t, ds - 1);
+        treap_repair(t, ds - 1, t->path[ds - 1]);
     } else if (treap_insert(t, off, n, d, link)) {
         return -ENOMEM;
     }
@@ -401,9 +404,9 @@ static int treap_audit(const struct treap_node *x, struct treap_audit *a)
     if (a->any && x->off <= a->prev_end)
         return TREAP_FAIL("block at %zu out of order or touching the previous one (ends %zu)\n",
                           x->off, a->prev_end);
-    if (x->lmax != treap_max(x->child[0]) || x->rmax != treap_max(x->child[1]))
-        return TREAP_FAIL("subtree maxima %zu, %zu at offset %zu, expected %zu, %zu\n", x->lmax,
-                          x->rmax, x->off, treap_max(x->child[0]), treap_max(x->child[1]));
+    if (x->max[0] != treap_max(x->child[0]) || x->max[1] != treap_max(x->child[1]))
+        return TREAP_FAIL("subtree maxima %zu, %zu at offset %zu, expected %zu, %zu\n", x->max[0],
+                          x->max[1], x->off, treap_max(x->child[0]), treap_max(x->child[1]));
     a->prev_end = end;
     a->any = 1;
     a->bytes += x->len;
