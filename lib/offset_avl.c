@@ -77,8 +77,10 @@ static struct avl_node *avl_insert(struct avl_node *root, struct avl_node *n, in
         return n;
     }
     int dir = !avl_before(n, root, k);
+    int was = avl_h(root->child[k][dir], k);
     root->child[k][dir] = avl_insert(root->child[k][dir], n, k);
-    return avl_balance(root, k);
+    /* A subtree whose height held changes nothing above it. */
+    return avl_h(root->child[k][dir], k) == was ? root : avl_balance(root, k);
 }
 
 /* Detach the leftmost node of root into *min; returns the new root. */
@@ -105,8 +107,9 @@ static struct avl_node *avl_remove(struct avl_node *root, struct avl_node *n, in
         return avl_balance(m, k);
     }
     int dir = !avl_before(n, root, k);
+    int was = avl_h(root->child[k][dir], k);
     root->child[k][dir] = avl_remove(root->child[k][dir], n, k);
-    return avl_balance(root, k);
+    return avl_h(root->child[k][dir], k) == was ? root : avl_balance(root, k);
 }
 
 static void avl_add(struct gomem__avl *t, struct avl_node *x, int k)
