@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gomem.h>
 
@@ -82,6 +83,98 @@ START_TEST(test_allocator_roundtrip)
 }
 END_TEST
 
+/* A user's day: packets arrive in pool memory, are parsed across segment
+ * boundaries, sent with writev, and all go back in one call. */
+START_TEST(test_packet_pipeline)
+{
+    gomem_scalable *s = gomem_scalable_new(4096);
+    ck_assert_ptr_nonnull(s);
+    gomem_recyclable rm;
+    ck_assert_int_eq(gomem_recyclable_init(&rm, s), 0);
+    /* An FLV-like tag split over three segments: type, be24 size, be32. */
+    static const uint8_t head[] = {0x09, 0x00, 0x01, 0x02, 0xde};
+    uint8_t *a = gomem_recyclable_next(&rm, 2), *b = gomem_recyclable_next(&rm, 3);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    memcpy(a, head, 2);
+    memcpy(b, head + 2, 3);
+    static const uint8_t tail[] = {0xad, 0xbe, 0xef, 0x96, 0x01}; /* be32 end, LEB128 150 */
+    ck_assert_int_eq(gomem_recyclable_add(&rm, tail, sizeof tail), 0);
+    ck_assert_uint_eq(gomem_memory_size(&rm.mem), 10);
+    ck_assert_uint_eq(gomem_memory_count(&rm.mem), 3);
+
+    gomem_reader r;
+    ck_assert_int_eq(gomem_reader_init(&r, &rm.mem), 0);
+    uint8_t type;
+    uint32_t size, word;
+    uint64_t leb, big;
+    ck_assert_int_eq(gomem_reader_read_u8(&r, &type), 0);
+    ck_assert_uint_eq(type, 9);
+    ck_assert_int_eq(gomem_reader_read_be24(&r, &size), 0);
+    ck_assert_uint_eq(size, 0x102);
+    ck_assert_int_eq(gomem_reader_read_be32(&r, &word), 0);
+    ck_assert_uint_eq(word, 0xdeadbeef);
+    ck_assert_int_eq(gomem_reader_read_uleb128(&r, &leb), 0);
+    ck_assert_uint_eq(leb, 150);
+    ck_assert_int_eq(gomem_reader_read_be64(&r, &big), -ENODATA);
+    ck_assert_uint_eq(gomem_reader_remaining(&r), 0);
+    ck_assert_int_eq(gomem_reader_unread(&r, 11), -EINVAL);
+    ck_assert_int_eq(gomem_reader_unread(&r, 10), 0);
+    ck_assert_uint_eq(gomem_reader_offset(&r), 0);
+
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    size_t written = 0;
+    ck_assert_int_eq(gomem_memory_writev(&rm.mem, fd[1], &written), 0);
+    ck_assert_uint_eq(written, 10);
+    uint8_t got[10];
+    ck_assert_int_eq(read(fd[0], got, sizeof got), 10);
+    ck_assert_int_eq(memcmp(got, head, 5), 0);
+    ck_assert_int_eq(memcmp(got + 5, tail, 5), 0);
+    close(fd[0]);
+    close(fd[1]);
+
+    struct gomem_scalable_stats st;
+    ck_assert_int_eq(gomem_scalable_stats(s, &st), 0);
+    ck_assert_uint_eq(st.in_use, 5);
+    gomem_recyclable_recycle(&rm);
+    ck_assert_uint_eq(gomem_memory_size(&rm.mem), 0);
+    ck_assert_int_eq(gomem_scalable_stats(s, &st), 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    gomem_recyclable_destroy(&rm);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_scalable_partial_frees)
+{
+    gomem_scalable *s = gomem_scalable_new(1024);
+    uint8_t *p = gomem_scalable_malloc(s, 1024);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x5a, 1024);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 256), 0);         /* head */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 512, 256), 0);   /* middle */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 512, 256), -EINVAL); /* again */
+    ck_assert_int_eq(gomem_scalable_free_rest(s, p + 768, 256, 128), 0); /* tail */
+    int x;
+    ck_assert_int_eq(gomem_scalable_free(s, &x, sizeof x), -EINVAL); /* foreign */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 256, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(NULL, p, 1), -EINVAL);
+    ck_assert_int_eq(p[300], 0x5a); /* what is still allocated is untouched */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 256, 256), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p + 768, 128), 0);
+    struct gomem_scalable_stats st;
+    ck_assert_int_eq(gomem_scalable_stats(s, &st), 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.malloc_bytes, 1024);
+    ck_assert_uint_eq(st.free_bytes, 1024);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(s, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -90,6 +183,8 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_strerror);
     tcase_add_test(tc, test_allocator_null_handles);
     tcase_add_test(tc, test_allocator_roundtrip);
+    tcase_add_test(tc, test_packet_pipeline);
+    tcase_add_test(tc, test_scalable_partial_frees);
     suite_add_tcase(s, tc);
     return s;
 }
