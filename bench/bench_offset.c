@@ -7,23 +7,7 @@
 #include "bench.h"
 #include "offset.h"
 
-struct offset_ops {
-    const char *name;
-    void *(*create)(size_t size);
-    void (*destroy)(void *t);
-    int (*alloc)(void *t, size_t n, size_t *off);
-    int (*release)(void *t, size_t off, size_t n);
-    size_t (*depth)(const void *t);
-};
-
-#define OPS(V)                                                                                  \
-    static void *V##_create(size_t s) { return gomem__##V##_new(s); }                           \
-    static void V##_destroy(void *t) { gomem__##V##_destroy(t); }                               \
-    static int V##_alloc(void *t, size_t n, size_t *o) { return gomem__##V##_alloc(t, n, o); }  \
-    static int V##_release(void *t, size_t o, size_t n) { return gomem__##V##_free(t, o, n); }  \
-    static size_t V##_depth(const void *t) { return gomem__##V##_depth(t); }
-OPS(treap)
-OPS(avl)
+static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
 
 /* The random workload's own cost: a bump pointer that wraps and never frees. */
 static size_t harness_top;
@@ -38,18 +22,14 @@ static int harness_alloc(void *t, size_t n, size_t *o)
 }
 static int harness_release(void *t, size_t o, size_t n) { (void)t; (void)o; (void)n; return 0; }
 static size_t harness_depth(const void *t) { (void)t; return 0; }
-static const struct offset_ops harness = {"harness only", harness_create, harness_destroy,
-                                          harness_alloc, harness_release, harness_depth};
-
-static const struct offset_ops variants[] = {
-    {"treap", treap_create, treap_destroy, treap_alloc, treap_release, treap_depth},
-    {"avl (twotree)", avl_create, avl_destroy, avl_alloc, avl_release, avl_depth},
-};
+static const struct gomem__offset_ops harness = {
+    "harness only", 0, harness_create, harness_destroy, harness_alloc, harness_release,
+    NULL, NULL, NULL, NULL, NULL, NULL, harness_depth};
 
 #define PAIRS 2000000
 
 struct pair_job {
-    const struct offset_ops *v;
+    const struct gomem__offset_ops *v;
     const size_t *sizes; /* PAIRS sizes, cycled */
     size_t nsizes;
 };
@@ -97,7 +77,7 @@ static double bump_run(void *arg)
 #define RANDOM_LIVE 1000
 
 struct random_job {
-    const struct offset_ops *v;
+    const struct gomem__offset_ops *v;
     long failed;   /* allocations refused */
     size_t depth;  /* largest depth seen (only when sampling) */
     int sample;    /* sample the depth every 1000 operations (untimed run) */
@@ -185,8 +165,8 @@ void bench_offset(void)
         double base = bench_measure(bump_run, &bump);
         bench_row(pairs[p].name, "bump pointer", base, "ns", base);
         for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-            struct pair_job j = {&variants[v], pairs[p].sizes, pairs[p].n};
-            bench_row(pairs[p].name, variants[v].name, bench_measure(pair_run, &j), "ns", base);
+            struct pair_job j = {variants[v], pairs[p].sizes, pairs[p].n};
+            bench_row(pairs[p].name, variants[v]->name, bench_measure(pair_run, &j), "ns", base);
         }
     }
 
@@ -194,13 +174,13 @@ void bench_offset(void)
     struct random_job h = {&harness, 0, 0, 0};
     bench_row("random ns/op (loop, no allocator)", harness.name, bench_measure(random_run, &h), "ns", 0);
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        struct random_job j = {&variants[v], 0, 0, 0};
+        struct random_job j = {variants[v], 0, 0, 0};
         double ns = bench_measure(random_run, &j);
         long failed = j.failed;
-        struct random_job d = {&variants[v], 0, 0, 1};
+        struct random_job d = {variants[v], 0, 0, 1};
         random_run(&d);
-        bench_row("random ns/op", variants[v].name, ns, "ns", 0);
-        printf("  %-34s %-16s %10ld\n", "  failed allocations", variants[v].name, failed);
-        printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v].name, d.depth);
+        bench_row("random ns/op", variants[v]->name, ns, "ns", 0);
+        printf("  %-34s %-16s %10ld\n", "  failed allocations", variants[v]->name, failed);
+        printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v]->name, d.depth);
     }
 }

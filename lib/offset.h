@@ -34,4 +34,49 @@
 GOMEM__OFFSET_DECLARE(treap);
 GOMEM__OFFSET_DECLARE(avl);
 
+/* The same contract as a table over untyped handles, so that the tests and
+ * the benchmark drive every variant with one piece of code. */
+struct gomem__offset_ops {
+    const char *name;
+    int best_fit; /* 0: lowest-addressed fit; 1: smallest fit, lowest offset on ties */
+    void *(*create)(size_t size);
+    void (*destroy)(void *t);
+    int (*alloc)(void *t, size_t n, size_t *off);
+    int (*release)(void *t, size_t off, size_t n);
+    int (*find)(const void *t, size_t n, size_t *off);
+    size_t (*free_size)(const void *t);
+    size_t (*size)(const void *t);
+    int (*reset)(void *t, size_t size);
+    int (*foreach_free)(const void *t, gomem_allocator_visit_fn fn, void *arg);
+    int (*check)(const void *t);
+    size_t (*depth)(const void *t);
+};
+
+extern const struct gomem__offset_ops gomem__treap_ops;
+extern const struct gomem__offset_ops gomem__avl_ops;
+
+/* Define gomem__V_ops at the end of variant V's file. */
+#define GOMEM__OFFSET_OPS(V, NAME, BEST_FIT)                                                    \
+    static void *V##_ops_create(size_t s) { return gomem__##V##_new(s); }                       \
+    static void V##_ops_destroy(void *t) { gomem__##V##_destroy(t); }                           \
+    static int V##_ops_alloc(void *t, size_t n, size_t *o) { return gomem__##V##_alloc(t, n, o); } \
+    static int V##_ops_release(void *t, size_t o, size_t n) { return gomem__##V##_free(t, o, n); } \
+    static int V##_ops_find(const void *t, size_t n, size_t *o)                                 \
+    {                                                                                           \
+        return gomem__##V##_find(t, n, o);                                                      \
+    }                                                                                           \
+    static size_t V##_ops_free_size(const void *t) { return gomem__##V##_free_size(t); }        \
+    static size_t V##_ops_size(const void *t) { return gomem__##V##_size(t); }                  \
+    static int V##_ops_reset(void *t, size_t s) { return gomem__##V##_reset(t, s); }            \
+    static int V##_ops_foreach(const void *t, gomem_allocator_visit_fn f, void *a)              \
+    {                                                                                           \
+        return gomem__##V##_foreach_free(t, f, a);                                              \
+    }                                                                                           \
+    static int V##_ops_check(const void *t) { return gomem__##V##_check(t); }                   \
+    static size_t V##_ops_depth(const void *t) { return gomem__##V##_depth(t); }                \
+    const struct gomem__offset_ops gomem__##V##_ops = {                                         \
+        NAME, BEST_FIT, V##_ops_create, V##_ops_destroy, V##_ops_alloc, V##_ops_release,         \
+        V##_ops_find, V##_ops_free_size, V##_ops_size, V##_ops_reset, V##_ops_foreach,          \
+        V##_ops_check, V##_ops_depth}
+
 #endif /* GOMEM_OFFSET_H */

@@ -367,3 +367,5 @@ int gomem__avl_check(const struct gomem__avl *t)
     }
     return 0;
 }
+
+GOMEM__OFFSET_OPS(avl, "avl (twotree)", 1);

@@ -426,3 +426,5 @@ int gomem__treap_check(const struct gomem__treap *t)
         return TREAP_FAIL("free blocks %zu, counted %zu\n", t->blocks, a.blocks);
     return 0;
 }
+
+GOMEM__OFFSET_OPS(treap, "treap", 0);

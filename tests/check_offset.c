@@ -14,50 +14,7 @@
 
 /* ---------------------------------------------------------------- variants */
 
-enum policy { FIRST_FIT, BEST_FIT };
-
-struct variant {
-    const char *name;
-    enum policy policy;
-    void *(*create)(size_t size);
-    void (*destroy)(void *t);
-    int (*alloc)(void *t, size_t n, size_t *off);
-    int (*release)(void *t, size_t off, size_t n);
-    int (*find)(const void *t, size_t n, size_t *off);
-    size_t (*free_size)(const void *t);
-    size_t (*size)(const void *t);
-    int (*reset)(void *t, size_t size);
-    int (*foreach_free)(const void *t, gomem_allocator_visit_fn fn, void *arg);
-    int (*check)(const void *t);
-    size_t (*depth)(const void *t);
-};
-
-#define WRAP(V)                                                                                   \
-    static void *V##_create(size_t s) { return gomem__##V##_new(s); }                             \
-    static void V##_destroy(void *t) { gomem__##V##_destroy(t); }                                 \
-    static int V##_alloc(void *t, size_t n, size_t *o) { return gomem__##V##_alloc(t, n, o); }    \
-    static int V##_release(void *t, size_t o, size_t n) { return gomem__##V##_free(t, o, n); }    \
-    static int V##_find(const void *t, size_t n, size_t *o) { return gomem__##V##_find(t, n, o); } \
-    static size_t V##_free_size(const void *t) { return gomem__##V##_free_size(t); }              \
-    static size_t V##_size(const void *t) { return gomem__##V##_size(t); }                        \
-    static int V##_reset(void *t, size_t s) { return gomem__##V##_reset(t, s); }                  \
-    static int V##_foreach(const void *t, gomem_allocator_visit_fn f, void *a)                    \
-    {                                                                                             \
-        return gomem__##V##_foreach_free(t, f, a);                                                \
-    }                                                                                             \
-    static int V##_check(const void *t) { return gomem__##V##_check(t); }                         \
-    static size_t V##_depth(const void *t) { return gomem__##V##_depth(t); }
-
-WRAP(treap)
-WRAP(avl)
-
-#define ENTRY(V, P)                                                                            \
-    {                                                                                          \
-        #V, P, V##_create, V##_destroy, V##_alloc, V##_release, V##_find, V##_free_size,       \
-            V##_size, V##_reset, V##_foreach, V##_check, V##_depth                             \
-    }
-
-static const struct variant variants[] = {ENTRY(treap, FIRST_FIT), ENTRY(avl, BEST_FIT)};
+static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
 #define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
 
 /* ---------------------------------------------------------------- helpers */
@@ -82,7 +39,7 @@ static int collect(size_t off, size_t len, void *arg)
     return 0;
 }
 
-static void snapshot(const struct variant *v, const void *t, struct blocks *b)
+static void snapshot(const struct gomem__offset_ops *v, const void *t, struct blocks *b)
 {
     b->n = 0;
     ck_assert_int_eq(v->foreach_free(t, collect, b), 0);
@@ -94,7 +51,7 @@ static int same_blocks(const struct blocks *a, const struct blocks *b)
 }
 
 /* Check the free list equals the given (off, len) pairs, and the invariants. */
-static void expect_free(const struct variant *v, const void *t, size_t npairs, const size_t *pairs)
+static void expect_free(const struct gomem__offset_ops *v, const void *t, size_t npairs, const size_t *pairs)
 {
     struct blocks b = {0, 0, NULL};
     snapshot(v, t, &b);
@@ -106,7 +63,7 @@ static void expect_free(const struct variant *v, const void *t, size_t npairs, c
     free(b.v);
 }
 
-static size_t must_alloc(const struct variant *v, void *t, size_t n)
+static size_t must_alloc(const struct gomem__offset_ops *v, void *t, size_t n)
 {
     size_t off = (size_t)-1;
     int r = v->alloc(t, n, &off);
@@ -119,7 +76,7 @@ static size_t must_alloc(const struct variant *v, void *t, size_t n)
 
 START_TEST(test_new_rejects_zero)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     errno = 0;
     ck_assert_ptr_null(v->create(0));
     ck_assert_int_eq(errno, EINVAL);
@@ -129,7 +86,7 @@ END_TEST
 START_TEST(test_carves_from_start)
 {
     /* GoMem's own test: 1000 bytes, alloc(100) at 0, then alloc(200) at 100. */
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(1000);
     ck_assert_ptr_nonnull(t);
     ck_assert_uint_eq(v->size(t), 1000);
@@ -145,7 +102,7 @@ END_TEST
 START_TEST(test_smallest_complete_case)
 {
     /* GoMem's treap answers "no space" here although [0, 2) is free. */
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(4);
     ck_assert_uint_eq(must_alloc(v, t, 3), 0);
     ck_assert_int_eq(v->release(t, 0, 2), 0);
@@ -157,7 +114,7 @@ END_TEST
 
 START_TEST(test_alloc_errors)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(100);
     size_t off = 7;
     ck_assert_int_eq(v->alloc(t, 0, &off), -EINVAL);
@@ -182,7 +139,7 @@ END_TEST
 
 START_TEST(test_exhaust_and_refill)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(64);
     ck_assert_uint_eq(must_alloc(v, t, 64), 0);
     ck_assert_uint_eq(v->free_size(t), 0);
@@ -199,7 +156,7 @@ END_TEST
 
 START_TEST(test_free_subranges_coalesce)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(1000);
     ck_assert_uint_eq(must_alloc(v, t, 1000), 0);
     /* head, tail, middle pieces of one allocation */
@@ -227,7 +184,7 @@ END_TEST
 
 START_TEST(test_invalid_frees_change_nothing)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(1000);
     ck_assert_uint_eq(must_alloc(v, t, 300), 0);
     ck_assert_uint_eq(must_alloc(v, t, 300), 300);
@@ -266,7 +223,7 @@ END_TEST
 
 START_TEST(test_find)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(1000);
     size_t off = 1;
     ck_assert_int_eq(v->find(t, 0, &off), -EINVAL);
@@ -290,13 +247,13 @@ END_TEST
 START_TEST(test_placement_policy)
 {
     /* Free [0, 100) and [200, 250): first fit takes 0, best fit 200. */
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(250);
     must_alloc(v, t, 250);
     ck_assert_int_eq(v->release(t, 0, 100), 0);
     ck_assert_int_eq(v->release(t, 200, 50), 0);
     size_t off = must_alloc(v, t, 50);
-    ck_assert_uint_eq(off, v->policy == FIRST_FIT ? 0 : 200);
+    ck_assert_uint_eq(off, v->best_fit ? 200 : 0);
     /* Equal sizes: the lowest offset wins in both. */
     ck_assert_int_eq(v->release(t, off, 50), 0);
     ck_assert_int_eq(v->release(t, 100, 50), 0);
@@ -311,7 +268,7 @@ END_TEST
 
 START_TEST(test_reset)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(100);
     for (int i = 0; i < 10; i++) {
         must_alloc(v, t, 5);
@@ -340,7 +297,7 @@ static int stop_at_second(size_t off, size_t n, void *arg)
 
 START_TEST(test_foreach_free)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(100);
     must_alloc(v, t, 100);
     for (size_t off = 90; off != (size_t)-10; off -= 10)
@@ -361,7 +318,7 @@ END_TEST
 
 START_TEST(test_whole_address_space)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(SIZE_MAX);
     ck_assert_ptr_nonnull(t);
     ck_assert_uint_eq(must_alloc(v, t, SIZE_MAX - 1), 0);
@@ -379,7 +336,7 @@ END_TEST
  * as heap priorities would turn into a list here. */
 START_TEST(test_stays_balanced)
 {
-    const struct variant *v = &variants[_i];
+    const struct gomem__offset_ops *v = variants[_i];
     const size_t n = 4096;
     size_t total = 0;
     for (size_t i = 1; i <= n; i++)
@@ -395,7 +352,7 @@ START_TEST(test_stays_balanced)
     size_t depth = v->depth(t);
     /* log2(4096) = 12: AVL stays under 1.45 log2 n + 2; a treap's expected
      * depth is about 2.99 log2 n, and 80 is far beyond any plausible run. */
-    ck_assert_msg(depth <= (v->policy == BEST_FIT ? 20u : 80u), "%s: depth %zu with %zu blocks",
+    ck_assert_msg(depth <= (v->best_fit ? 20u : 80u), "%s: depth %zu with %zu blocks",
                   v->name, depth, n);
     v->destroy(t);
 }
@@ -457,13 +414,13 @@ static void model_remove_at(struct model *m, size_t i)
 }
 
 /* Where the variant must place n bytes, or SIZE_MAX when nothing fits. */
-static size_t model_fit(const struct model *m, enum policy p, size_t n)
+static size_t model_fit(const struct model *m, int best_fit, size_t n)
 {
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < m->n; i++) {
         if (m->len[i] < n)
             continue;
-        if (p == FIRST_FIT)
+        if (!best_fit)
             return i;
         if (best == SIZE_MAX || m->len[i] < m->len[best])
             best = i;
@@ -568,7 +525,7 @@ static void live_remove(struct live *l, size_t i)
     l->len[i] = l->len[l->n];
 }
 
-static void run_model(const struct variant *v, uint64_t seed, long steps, size_t size,
+static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long steps, size_t size,
                       size_t max_block, size_t target_live)
 {
     uint64_t rng = seed;
@@ -586,7 +543,7 @@ static void run_model(const struct variant *v, uint64_t seed, long steps, size_t
         if (l.n < target_live ? op < 60 : op < 40) {
             what = "alloc";
             size_t n = test_range(&rng, 1, test_range(&rng, 0, 9) ? max_block / 4 : max_block);
-            size_t fit = model_fit(&m, v->policy, n);
+            size_t fit = model_fit(&m, v->best_fit, n);
             size_t off = SIZE_MAX;
             int r = v->alloc(t, n, &off);
             if (fit == SIZE_MAX) {
@@ -688,7 +645,7 @@ static void run_model(const struct variant *v, uint64_t seed, long steps, size_t
 START_TEST(test_model_tight)
 {
     /* A small range that fills up: many refusals, many neighbours. */
-    run_model(&variants[_i], test_seed(0x5eed0001u) + (uint64_t)_i, test_steps(1000000), 64 * 1024,
+    run_model(variants[_i], test_seed(0x5eed0001u) + (uint64_t)_i, test_steps(1000000), 64 * 1024,
               4096, 64);
 }
 END_TEST
@@ -696,7 +653,7 @@ END_TEST
 START_TEST(test_model_wide)
 {
     /* About 1,000 live blocks of up to 16 KiB in a 4 MiB range. */
-    run_model(&variants[_i], test_seed(0x5eed0002u) + (uint64_t)_i, test_steps(100000), 4 << 20,
+    run_model(variants[_i], test_seed(0x5eed0002u) + (uint64_t)_i, test_steps(100000), 4 << 20,
               16384, 1000);
 }
 END_TEST
