@@ -45,5 +45,6 @@ void bench_row(const char *test, const char *who, double value, const char *unit
 /* The sections, one per module family (bench_<family>.c). */
 void bench_offset(void);
 void bench_buffer(void);
+void bench_pool(void);
 
 #endif /* GOMEM_BENCH_H */

@@ -15,6 +15,7 @@ static const struct {
 } sections[] = {
     {"offset", bench_offset},
     {"buffer", bench_buffer},
+    {"pool", bench_pool},
 };
 
 #define NSECTIONS (sizeof sections / sizeof sections[0])

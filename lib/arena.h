@@ -1,0 +1,41 @@
+/* arena.h - an arena's structure and the internal calls the scalable
+ * allocator, the tests and the benchmark use (lib/arena.c). */
+#ifndef GOMEM_ARENA_H
+#define GOMEM_ARENA_H
+
+#include "backing.h"
+#include "internal.h"
+
+struct gomem_arena {
+    unsigned char *base;       /* region.base */
+    size_t size;               /* region.size */
+    size_t used;               /* bytes handed out and not given back */
+    gomem_allocator *alloc;    /* free ranges of [0, size) */
+    const struct gomem__backing *backing;
+    struct gomem__region region;
+    int pool_class;            /* index of its standard size, or -1 */
+    struct gomem_arena *next;  /* link in the arena pool */
+};
+
+/* An arena on a given backing, never pooled (the benchmark and white-box
+ * tests use it to drive each backing). NULL with errno EINVAL or ENOMEM. */
+gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size);
+
+/* Check an arena: its free blocks are in bounds, sorted and never touch,
+ * and used + free + reserved == size, where reserved counts bytes carved
+ * from the offset allocator but not handed out (the scalable allocator's
+ * bump chunk). 0, or -EFAULT with a message on stderr. O(free blocks). */
+int gomem__arena_check(const gomem_arena *a, size_t reserved);
+
+/* Test hook: when set, called before each region is taken from a backing;
+ * a non-zero return makes that attempt fail as if the system had no
+ * memory. Not thread-safe to change while arenas are being created. */
+extern int (*gomem__arena_fail_hook)(size_t size);
+
+/* Idle arenas in the pool for a standard size (0 for other sizes). */
+size_t gomem__arena_pool_idle(size_t size);
+
+/* Release every idle pooled arena (tests, before a leak check). */
+void gomem__arena_pool_drain(void);
+
+#endif /* GOMEM_ARENA_H */

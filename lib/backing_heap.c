@@ -1,0 +1,24 @@
+/* backing_heap.c - arenas on the C library's heap (the default). */
+#include <stdlib.h>
+
+#include "backing.h"
+
+static int heap_get(size_t size, struct gomem__region *r)
+{
+    if (size == 0)
+        return -EINVAL;
+    unsigned char *p = malloc(size);
+    if (!p)
+        return -ENOMEM;
+    r->base = p;
+    r->size = size;
+    r->cookie = NULL;
+    return 0;
+}
+
+static void heap_put(struct gomem__region *r)
+{
+    free(r->base);
+}
+
+const struct gomem__backing gomem__backing_heap = {"heap", heap_get, heap_put};

@@ -1,0 +1,451 @@
+/* check_scalable.c - the scalable allocator: every call, every error, and
+ * a randomized model test with content canaries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "scalable.h"
+#include "testutil.h"
+
+/* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
+ * passes; in loops of a million steps only a failure may cost anything. */
+#define REQUIRE(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
+#define MIB ((size_t)1 << 20)
+
+static struct gomem_scalable_stats stats(gomem_scalable *s)
+{
+    struct gomem_scalable_stats st;
+    ck_assert_int_eq(gomem_scalable_stats(s, &st), 0);
+    return st;
+}
+
+START_TEST(test_errors)
+{
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_new(0));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_new(SIZE_MAX));
+    ck_assert_int_eq(errno, ENOMEM);
+    gomem_scalable_destroy(NULL);
+    gomem_scalable *s = gomem_scalable_new(1024);
+    ck_assert_ptr_nonnull(s);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(NULL, 1));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(s, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(s, SIZE_MAX));
+    ck_assert_int_eq(errno, ENOMEM);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(s, SIZE_MAX / 2));
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_borrow(NULL, 1));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_borrow(s, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_borrow(s, SIZE_MAX));
+    ck_assert_int_eq(errno, ENOMEM);
+
+    unsigned char *p = gomem_scalable_malloc(s, 100);
+    ck_assert_ptr_nonnull(p);
+    int local;
+    static char foreign[64];
+    ck_assert_int_eq(gomem_scalable_free(NULL, p, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, NULL, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, &local, 4), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, foreign, 64), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 101), -EINVAL);          /* into free space */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 100, 1), -EINVAL);      /* free space */
+    ck_assert_int_eq(gomem_scalable_free(s, p, 1024 + 1), -EINVAL);     /* past the arena */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 50, SIZE_MAX), -EINVAL); /* wraps */
+    ck_assert_int_eq(gomem_scalable_free(s, (void *)(UINTPTR_MAX - 3), 8), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p + 10, 10), 0);   /* middle */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 10, 10), -EINVAL); /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, p + 5, 10), -EINVAL);  /* overlaps */
+    ck_assert_int_eq(gomem_scalable_free(s, p, 10), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p + 20, 80), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p + 20, 80), -EINVAL); /* double, bump tail */
+    ck_assert_int_eq(gomem_scalable_free(s, p, 100), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+
+    ck_assert_int_eq(gomem_scalable_free_rest(NULL, p, 1, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, p, 10, 11), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, NULL, 10, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, p, 0, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_stats(NULL, NULL), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_stats(s, NULL), -EINVAL);
+    ck_assert_uint_eq(gomem_scalable_trim(NULL), 0);
+    void *out = &local;
+    ck_assert_int_eq(gomem_scalable_read(NULL, 0, 1, &out), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_read(s, 0, 1, NULL), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_read(s, 0, 0, &out), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_read(s, -1, 10, &out), -EBADF);
+    ck_assert_ptr_null(out);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_partial_and_rest)
+{
+    gomem_scalable *s = gomem_scalable_new(4096);
+    unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
+    ck_assert_ptr_eq(b, a + 1000);
+    memset(a, 1, 1000);
+    memset(b, 2, 1000);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 1000, 100), 0); /* keep the head */
+    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 100, 100), 0);  /* nothing */
+    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 100, 1), -EINVAL); /* freed by free_rest */
+    ck_assert_int_eq(gomem_scalable_free(s, b + 900, 100), 0);  /* tail: bump */
+    ck_assert_int_eq(gomem_scalable_free(s, b, 100), 0);        /* head */
+    ck_assert_int_eq(gomem_scalable_free(s, b + 400, 100), 0);  /* middle */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 100, 300), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 500, 400), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.malloc_bytes, 2000);
+    ck_assert_uint_eq(st.free_bytes, 2000);
+    ck_assert_uint_eq(st.arenas, 1);
+    ck_assert_uint_eq(st.capacity, 4096);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* All free again: the whole arena serves one request. */
+    unsigned char *c = gomem_scalable_malloc(s, 4096);
+    ck_assert_ptr_eq(c, a);
+    ck_assert_uint_eq(stats(s).arenas, 1);
+    ck_assert_int_eq(gomem_scalable_free(s, c, 4096), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_growth)
+{
+    gomem_scalable *s = gomem_scalable_new(1024);
+    void *p[16];
+    size_t expect_cap = 1024;
+    /* Fill arena after arena: each new one is twice the last, to 4 MiB. */
+    p[0] = gomem_scalable_malloc(s, 1024);
+    for (int i = 1; i < 14; i++) {
+        size_t size = (size_t)1024 << i;
+        if (size > 4 * MIB)
+            size = 4 * MIB;
+        p[i] = gomem_scalable_malloc(s, size);
+        ck_assert_ptr_nonnull(p[i]);
+        expect_cap += size;
+        struct gomem_scalable_stats st = stats(s);
+        ck_assert_uint_eq(st.capacity, expect_cap);
+        ck_assert_uint_eq(st.arenas, (size_t)i + 1);
+        ck_assert_int_eq(gomem__scalable_check(s), 0);
+    }
+    /* Above 4 MiB: an arena of its own, freed in parts. */
+    unsigned char *big = gomem_scalable_malloc(s, 10 * MIB + 1);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 7, 10 * MIB + 1);
+    ck_assert_uint_eq(stats(s).capacity, expect_cap + 10 * MIB + 1);
+    ck_assert_int_eq(gomem_scalable_free(s, big + MIB, MIB), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, big + 10 * MIB, 2), -EINVAL); /* past it */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, big, MIB), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, big + 2 * MIB, 8 * MIB + 1), 0);
+    /* Wholly free, and not the one to keep: gone. */
+    ck_assert_uint_eq(stats(s).capacity, expect_cap);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Free the others; every arena but one goes back. */
+    for (int i = 13; i >= 0; i--) {
+        size_t size = (size_t)1024 << i;
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], size > 4 * MIB ? 4 * MIB : size), 0);
+        ck_assert_int_eq(gomem__scalable_check(s), 0);
+    }
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.arenas, 1);
+    ck_assert_uint_gt(gomem_scalable_trim(s), 0);
+    st = stats(s);
+    ck_assert_uint_eq(st.arenas, 0);
+    ck_assert_uint_eq(st.capacity, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Usable after trimming everything. */
+    void *q = gomem_scalable_malloc(s, 10);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(gomem_scalable_trim(s), 0); /* nothing wholly free */
+    ck_assert_int_eq(gomem_scalable_free(s, q, 10), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_borrow)
+{
+    gomem_scalable *s = gomem_scalable_new(1024);
+    unsigned char *b = gomem_scalable_borrow(s, 500);
+    ck_assert_ptr_nonnull(b);
+    memset(b, 3, 500);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.malloc_bytes, 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 500), -EINVAL); /* not allocated */
+    unsigned char *p = gomem_scalable_malloc(s, 500);
+    ck_assert_ptr_eq(p, b);
+    /* A borrow larger than what is left grows the allocator. */
+    unsigned char *big = gomem_scalable_borrow(s, 100000);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 4, 100000);
+    ck_assert_uint_eq(stats(s).in_use, 500);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 500), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_read)
+{
+    gomem_scalable *s = gomem_scalable_new(4096);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], "hello, world", 12), 12);
+    void *out = NULL;
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &out), 12);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(memcmp(out, "hello, world", 12), 0);
+    ck_assert_uint_eq(stats(s).in_use, 12); /* the tail went back */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, (char *)out + 12, 1), -EINVAL);
+    /* A short request reads only that much. */
+    ck_assert_int_eq(write(fds[1], "abcdef", 6), 6);
+    void *o2;
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 4, &o2), 4);
+    ck_assert_int_eq(memcmp(o2, "abcd", 4), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, o2, 4), 0);
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 4, &o2), 2);
+    ck_assert_int_eq(gomem_scalable_free(s, o2, 2), 0);
+    /* Non-blocking and empty: -EAGAIN, nothing allocated. */
+    ck_assert_int_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), -EAGAIN);
+    ck_assert_ptr_null(o2);
+    ck_assert_uint_eq(stats(s).in_use, 12);
+    /* End of file: 0, nothing allocated. */
+    close(fds[1]);
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), 0);
+    ck_assert_ptr_null(o2);
+    ck_assert_uint_eq(stats(s).in_use, 12);
+    close(fds[0]);
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), -EBADF);
+    ck_assert_int_eq(gomem_scalable_free(s, out, 12), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+static int fail_backing;
+static int fail_hook(size_t size)
+{
+    (void)size;
+    return fail_backing;
+}
+
+START_TEST(test_backing_failure)
+{
+    gomem__arena_pool_drain();
+    gomem__arena_fail_hook = fail_hook;
+    fail_backing = 1;
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_new(4096));
+    ck_assert_int_eq(errno, ENOMEM);
+    fail_backing = 0;
+    gomem_scalable *s = gomem_scalable_new(4096);
+    ck_assert_ptr_nonnull(s);
+    void *p = gomem_scalable_malloc(s, 4000);
+    ck_assert_ptr_nonnull(p);
+    fail_backing = 1;
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_malloc(s, 4000)); /* needs a new arena */
+    ck_assert_int_eq(errno, ENOMEM);
+    errno = 0;
+    ck_assert_ptr_null(gomem_scalable_borrow(s, 4000));
+    ck_assert_int_eq(errno, ENOMEM);
+    void *q = gomem_scalable_malloc(s, 96); /* fits: still served */
+    ck_assert_ptr_nonnull(q);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    fail_backing = 0;
+    void *r = gomem_scalable_malloc(s, 4000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 4000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 96), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 4000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem__arena_fail_hook = NULL;
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- model */
+
+struct live {
+    unsigned char *p;
+    size_t n;
+};
+
+static unsigned char pattern(const unsigned char *q)
+{
+    uintptr_t x = (uintptr_t)q;
+    return (unsigned char)(x ^ (x >> 8) ^ (x >> 16));
+}
+
+static void fill(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = pattern(p + i);
+}
+
+static int intact(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != pattern(p + i))
+            return 0;
+    return 1;
+}
+
+#define MAXLIVE 256
+
+START_TEST(test_model)
+{
+    uint64_t seed = test_seed(0x5CA1AB1Eull), rng = seed;
+    long steps = test_steps(1000000);
+    gomem_scalable *s = gomem_scalable_new(1024);
+    static struct live live[MAXLIVE + 1];
+    size_t nlive = 0, in_use = 0;
+#define SAY "seed %#llx step %ld: "
+#define ARGS (unsigned long long)seed, step
+    for (long step = 0; step < steps; step++) {
+        size_t op = test_range(&rng, 0, 99);
+        if ((op < 40 && nlive < MAXLIVE) || nlive == 0) {
+            size_t r = test_range(&rng, 0, 99999), n;
+            if (r == 0)
+                n = test_range(&rng, 4 * MIB + 1, 6 * MIB); /* a dedicated arena */
+            else if (r < 1000)
+                n = test_range(&rng, 16385, 300000);
+            else if (r < 20000)
+                n = test_range(&rng, 2049, 16384);
+            else
+                n = test_range(&rng, 1, 2048);
+            unsigned char *p = gomem_scalable_malloc(s, n);
+            REQUIRE(p != NULL, SAY "malloc(%zu) failed", ARGS, n);
+            fill(p, n);
+            live[nlive].p = p;
+            live[nlive++].n = n;
+            in_use += n;
+        } else if (op < 75) {
+            /* Free a whole allocation, or its head, tail or a middle part. */
+            size_t k = test_range(&rng, 0, nlive - 1);
+            struct live l = live[k];
+            REQUIRE(intact(l.p, l.n), SAY "canary of %p+%zu broken", ARGS, (void *)l.p, l.n);
+            size_t how = nlive < MAXLIVE ? test_range(&rng, 0, 3) : 0, off = 0, len = l.n;
+            if (l.n > 1 && how == 1) {
+                len = test_range(&rng, 1, l.n - 1); /* head */
+            } else if (l.n > 1 && how == 2) {
+                off = test_range(&rng, 1, l.n - 1); /* tail */
+                len = l.n - off;
+            } else if (l.n > 2 && how == 3) {
+                off = test_range(&rng, 1, l.n - 2); /* middle */
+                len = test_range(&rng, 1, l.n - off - 1);
+            }
+            REQUIRE(gomem_scalable_free(s, l.p + off, len) == 0, SAY "free(%p+%zu, %zu)", ARGS,
+                          (void *)l.p, off, len);
+            in_use -= len;
+            /* The same range again is a double free. */
+            REQUIRE(gomem_scalable_free(s, l.p + off, len) == -EINVAL, SAY "double free accepted", ARGS);
+            live[k] = live[--nlive];
+            if (off) {
+                live[nlive].p = l.p;
+                live[nlive++].n = off;
+            }
+            if (off + len < l.n) {
+                live[nlive].p = l.p + off + len;
+                live[nlive++].n = l.n - off - len;
+            }
+        } else if (op < 80) {
+            /* Invalid frees change nothing. */
+            int local;
+            REQUIRE(gomem_scalable_free(s, &local, sizeof local) == -EINVAL, SAY "foreign", ARGS);
+            struct live l = live[test_range(&rng, 0, nlive - 1)];
+            REQUIRE(gomem_scalable_free(s, l.p, SIZE_MAX / 2) == -EINVAL, SAY "past arena", ARGS);
+        } else if (op < 85) {
+            /* free_rest: keep a head of an allocation. */
+            size_t k = test_range(&rng, 0, nlive - 1);
+            struct live l = live[k];
+            REQUIRE(intact(l.p, l.n), SAY "canary", ARGS);
+            size_t keep = test_range(&rng, 1, l.n);
+            REQUIRE(gomem_scalable_free_rest(s, l.p, l.n, keep) == 0, SAY "free_rest", ARGS);
+            in_use -= l.n - keep;
+            live[k].n = keep;
+        } else if (op < 90) {
+            size_t n = test_range(&rng, 1, 4096);
+            unsigned char *b = gomem_scalable_borrow(s, n);
+            REQUIRE(b != NULL, SAY "borrow", ARGS);
+            memset(b, 0xEE, n); /* must not touch any live allocation */
+        } else if (op < 91) {
+            (void)gomem_scalable_trim(s);
+        } else {
+            /* Read a live allocation's canary; nothing else. */
+            struct live l = live[test_range(&rng, 0, nlive - 1)];
+            REQUIRE(intact(l.p, l.n), SAY "canary", ARGS);
+        }
+        struct gomem_scalable_stats st;
+        gomem_scalable_stats(s, &st);
+        REQUIRE(st.in_use == in_use, SAY "in use %zu, model %zu", ARGS, st.in_use, in_use);
+        REQUIRE(gomem__scalable_check(s) == 0, SAY "check failed", ARGS);
+    }
+    for (size_t k = 0; k < nlive; k++) {
+        REQUIRE(intact(live[k].p, live[k].n), "canary at the end");
+        ck_assert_int_eq(gomem_scalable_free(s, live[k].p, live[k].n), 0);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_uint_le(stats(s).arenas, 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("scalable");
+    TCase *tc = tcase_create("scalable");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_partial_and_rest);
+    tcase_add_test(tc, test_growth);
+    tcase_add_test(tc, test_borrow);
+    tcase_add_test(tc, test_read);
+    tcase_add_test(tc, test_backing_failure);
+    tcase_add_test(tc, test_model);
+    suite_add_tcase(s, tc);
+    return test_run(s);
+}
