@@ -4,7 +4,9 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int bench_runs = 7;
 volatile uint64_t bench_sink_u64;
@@ -55,6 +57,22 @@ static int bench_load(struct bench_peer *p, const char *name, const char *lib,
     *(void **)&p->malloc = m;
     *(void **)&p->free = f;
     return 1;
+}
+
+void bench_prepare_peers(char **argv)
+{
+    /* jemalloc uses initial-exec TLS: dlopen refuses it ("cannot allocate
+     * memory in static TLS block") unless the dynamic loader reserved more
+     * static TLS at start-up. Ask for that and start again, once. */
+    const char *tun = getenv("GLIBC_TUNABLES");
+    if (tun && strstr(tun, "optional_static_tls"))
+        return;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s%sglibc.rtld.optional_static_tls=65536", tun ? tun : "",
+             tun ? ":" : "");
+    if (setenv("GLIBC_TUNABLES", buf, 1) == 0)
+        execv("/proc/self/exe", argv);
+    /* Not possible: go on without jemalloc. */
 }
 
 int bench_peers(struct bench_peer *peers, int max)

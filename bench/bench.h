@@ -33,6 +33,9 @@ struct bench_peer {
     void *(*malloc)(size_t);
     void (*free)(void *);
 };
+/* Call first in main: re-executes the program once so that peers using
+ * initial-exec TLS (jemalloc) can be loaded. */
+void bench_prepare_peers(char **argv);
 /* Fill peers[] (at most max) and return how many were found. */
 int bench_peers(struct bench_peer *peers, int max);
 

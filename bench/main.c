@@ -31,6 +31,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     int chosen = 0, first = 1;
+    bench_prepare_peers(argv);
     for (; first < argc && argv[first][0] == '-'; first++) {
         if (!strcmp(argv[first], "--runs") && first + 1 < argc) {
             bench_runs = atoi(argv[++first]);
