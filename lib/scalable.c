@@ -40,25 +40,32 @@ struct gomem_scalable {
 
 /* ---------------------------------------------------------------- counters */
 
-/* Writers hold the allocator's lock, so there is one at a time. */
-static void scalable_count(gomem_scalable *s, size_t dmalloc, size_t dfree)
+/* Every change happens between scalable_enter and scalable_leave: under
+ * the lock, with the sequence odd. Lock-free readers (stats, borrow) take a
+ * snapshot and keep it only if the sequence was even and did not move. */
+static inline void scalable_enter(gomem_scalable *s)
 {
-    AO_t q = AO_load(&s->seq);
-    AO_store(&s->seq, q + 1);
+    gomem__lock(&s->lock);
+    AO_store(&s->seq, AO_load(&s->seq) + 1);
     AO_nop_write();
+}
+
+static inline void scalable_leave(gomem_scalable *s)
+{
+    AO_store_release(&s->seq, AO_load(&s->seq) + 1);
+    gomem__unlock(&s->lock);
+}
+
+static inline void scalable_count(gomem_scalable *s, size_t dmalloc, size_t dfree)
+{
     AO_store(&s->malloc_bytes, AO_load(&s->malloc_bytes) + dmalloc);
     AO_store(&s->free_bytes, AO_load(&s->free_bytes) + dfree);
-    AO_store_release(&s->seq, q + 2);
 }
 
 static void scalable_resize(gomem_scalable *s, size_t capacity, size_t count)
 {
-    AO_t q = AO_load(&s->seq);
-    AO_store(&s->seq, q + 1);
-    AO_nop_write();
     AO_store(&s->capacity, capacity);
     AO_store(&s->count, count);
-    AO_store_release(&s->seq, q + 2);
 }
 
 static size_t scalable_capacity(const gomem_scalable *s)
@@ -249,7 +256,11 @@ GOMEM_API gomem_scalable *gomem_scalable_new(size_t size)
     }
     gomem__lock_init(&s->lock);
     GOMEM__HG_IGNORE((void *)&s->seq, 5 * sizeof(AO_t));
-    if (!scalable_add(s, size)) {
+    GOMEM__HG_IGNORE(&s->cur, 2 * sizeof s->cur); /* borrow reads cur and end */
+    scalable_enter(s);
+    gomem_arena *first = scalable_add(s, size);
+    scalable_leave(s);
+    if (!first) {
         gomem_scalable_destroy(s);
         errno = ENOMEM;
         return NULL;
@@ -266,6 +277,7 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
         gomem_arena_destroy(s->arenas[i]);
     free(s->arenas);
     GOMEM__HG_UNIGNORE((void *)&s->seq, 5 * sizeof(AO_t));
+    GOMEM__HG_UNIGNORE(&s->cur, 2 * sizeof s->cur);
     gomem__lock_fini(&s->lock);
     free(s);
 }
@@ -276,9 +288,9 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    gomem__lock(&s->lock);
+    scalable_enter(s);
     if (GOMEM__UNLIKELY((size_t)(s->end - s->cur) < n) && scalable_refill(s, n) != 0) {
-        gomem__unlock(&s->lock);
+        scalable_leave(s);
         errno = ENOMEM;
         return NULL;
     }
@@ -286,7 +298,7 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
     s->cur += n;
     s->hot->used += n;
     scalable_count(s, n, 0);
-    gomem__unlock(&s->lock);
+    scalable_leave(s);
     return p;
 }
 
@@ -331,9 +343,9 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
     if (GOMEM__UNLIKELY(!s || !p || n == 0))
         return -EINVAL;
-    gomem__lock(&s->lock);
+    scalable_enter(s);
     int r = scalable_free_locked(s, p, n);
-    gomem__unlock(&s->lock);
+    scalable_leave(s);
     return r;
 }
 
@@ -352,14 +364,21 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    gomem__lock(&s->lock);
-    if (GOMEM__UNLIKELY((size_t)(s->end - s->cur) < n) && scalable_refill(s, n) != 0) {
-        gomem__unlock(&s->lock);
+    /* Lock-free when the chunk has room: the bytes at cur are free, and
+     * stay so until the next call on s, which is all borrow promises. */
+    AO_t q = AO_load_acquire(&s->seq);
+    unsigned char *cur = *(unsigned char *volatile *)&s->cur, *end = *(unsigned char *volatile *)&s->end;
+    AO_nop_read();
+    if (GOMEM__LIKELY(!(q & 1) && (size_t)(end - cur) >= n && AO_load(&s->seq) == q))
+        return cur;
+    scalable_enter(s);
+    if ((size_t)(s->end - s->cur) < n && scalable_refill(s, n) != 0) {
+        scalable_leave(s);
         errno = ENOMEM;
         return NULL;
     }
     unsigned char *p = s->cur;
-    gomem__unlock(&s->lock);
+    scalable_leave(s);
     return p;
 }
 
@@ -391,7 +410,7 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
     if (!s)
         return 0;
     size_t released = 0;
-    gomem__lock(&s->lock);
+    scalable_enter(s);
     for (size_t i = s->narenas; i-- > 0;) {
         gomem_arena *a = s->arenas[i];
         if (a->used == 0) {
@@ -399,7 +418,7 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
             scalable_remove(s, a);
         }
     }
-    gomem__unlock(&s->lock);
+    scalable_leave(s);
     return released;
 }
 
