@@ -1,4 +1,5 @@
 /* backing_heap.c - arenas on the C library's heap (the default). */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "backing.h"
@@ -7,6 +8,8 @@ static int heap_get(size_t size, struct gomem__region *r)
 {
     if (size == 0)
         return -EINVAL;
+    if (size > PTRDIFF_MAX)
+        return -ENOMEM; /* no C object can be that large; do not even ask */
     unsigned char *p = malloc(size);
     if (!p)
         return -ENOMEM;
