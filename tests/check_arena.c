@@ -8,12 +8,6 @@
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
-
 static const struct gomem__backing *const backings[] = {&gomem__backing_heap, &gomem__backing_mmap,
                                                         &gomem__backing_buddy};
 

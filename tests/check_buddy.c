@@ -8,12 +8,6 @@
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
-
 #define K GOMEM_BUDDY_MIN_BLOCK
 
 START_TEST(test_new_errors)

@@ -441,7 +441,7 @@ static int model_overlaps_free(const struct model *m, size_t off, size_t n)
 static void model_take(struct model *m, size_t off, size_t n)
 {
     size_t i = model_upper(m, off) - 1;
-    ck_assert(m->off[i] <= off && off + n <= m->off[i] + m->len[i]);
+    REQUIRE(m->off[i] <= off && off + n <= m->off[i] + m->len[i], "model: [%zu, +%zu) is not free", off, n);
     size_t end = m->off[i] + m->len[i];
     if (m->off[i] == off) {
         m->off[i] += n;
@@ -547,13 +547,13 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
             size_t off = SIZE_MAX;
             int r = v->alloc(t, n, &off);
             if (fit == SIZE_MAX) {
-                ck_assert_msg(r == -ENOMEM, "%s seed %#llx step %ld: alloc(%zu) gave %d, no fit",
+                REQUIRE(r == -ENOMEM, "%s seed %#llx step %ld: alloc(%zu) gave %d, no fit",
                               v->name, (unsigned long long)seed, step, n, r);
                 refused++;
             } else {
-                ck_assert_msg(r == 0, "%s seed %#llx step %ld: alloc(%zu) refused (%d) but a fit exists",
+                REQUIRE(r == 0, "%s seed %#llx step %ld: alloc(%zu) refused (%d) but a fit exists",
                               v->name, (unsigned long long)seed, step, n, r);
-                ck_assert_msg(off == m.off[fit], "%s seed %#llx step %ld: alloc(%zu) at %zu, expected %zu",
+                REQUIRE(off == m.off[fit], "%s seed %#llx step %ld: alloc(%zu) at %zu, expected %zu",
                               v->name, (unsigned long long)seed, step, n, off, m.off[fit]);
                 model_take(&m, off, n);
                 live_add(&l, off, n);
@@ -574,7 +574,7 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
             default: what = "free whole"; break;
             }
             int r = v->release(t, off + a, b - a);
-            ck_assert_msg(r == 0, "%s seed %#llx step %ld: %s free(%zu, %zu) gave %d", v->name,
+            REQUIRE(r == 0, "%s seed %#llx step %ld: %s free(%zu, %zu) gave %d", v->name,
                           (unsigned long long)seed, step, what, off + a, b - a, r);
             model_give(&m, off + a, b - a);
             live_remove(&l, i);
@@ -599,27 +599,27 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 n = in - lo + test_range(&rng, 1, 64);
                 if (off + n > size)
                     n = size - off;
-                ck_assert(model_overlaps_free(&m, off, n)); /* truly a double free */
+                REQUIRE(model_overlaps_free(&m, off, n), "test bug: not a double free"); /* truly one */
                 break;
             }
             }
             size_t before = v->free_size(t);
             int r = v->release(t, off, n);
-            ck_assert_msg(r == -EINVAL, "%s seed %#llx step %ld: invalid free(%zu, %zu) gave %d",
+            REQUIRE(r == -EINVAL, "%s seed %#llx step %ld: invalid free(%zu, %zu) gave %d",
                           v->name, (unsigned long long)seed, step, off, n, r);
-            ck_assert_uint_eq(before, v->free_size(t));
+            REQUIRE(before == v->free_size(t), "%s seed %#llx step %ld: invalid free changed free_size", v->name, (unsigned long long)seed, step);
             invalid++;
         }
         /* After every step: invariants, byte count, and the exact free list. */
-        ck_assert_msg(v->check(t) == 0, "%s seed %#llx step %ld (%s): invariant broken", v->name,
+        REQUIRE(v->check(t) == 0, "%s seed %#llx step %ld (%s): invariant broken", v->name,
                       (unsigned long long)seed, step, what);
         struct compare_ctx c = {&m, 0, 0};
         v->foreach_free(t, compare_block, &c);
-        ck_assert_msg(!c.bad && c.i == m.n, "%s seed %#llx step %ld (%s): free list differs from the model",
+        REQUIRE(!c.bad && c.i == m.n, "%s seed %#llx step %ld (%s): free list differs from the model",
                       v->name, (unsigned long long)seed, step, what);
         if (m.n > max_blocks)
             max_blocks = m.n;
-        ck_assert_msg(v->free_size(t) == model_bytes(&m), "%s seed %#llx step %ld: free_size %zu, model %zu",
+        REQUIRE(v->free_size(t) == model_bytes(&m), "%s seed %#llx step %ld: free_size %zu, model %zu",
                       v->name, (unsigned long long)seed, step, v->free_size(t), model_bytes(&m));
     }
     /* Give everything back: one free block again. */
@@ -632,7 +632,7 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
     if (getenv("GOMEM_TEST_VERBOSE"))
         fprintf(stderr, "%s: %ld steps, %ld allocs, %ld refused, %ld invalid, %zu live at the end, %zu free blocks max\n",
                 v->name, steps, allocs, refused, invalid, l.n, max_blocks);
-    ck_assert_msg(allocs > steps / 10 && refused > 0 && invalid > 0,
+    REQUIRE(allocs > steps / 10 && refused > 0 && invalid > 0,
                   "%s: the run exercised too little (allocs %ld, refused %ld, invalid %ld)", v->name,
                   allocs, refused, invalid);
     free(m.off);

@@ -12,12 +12,6 @@
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
-
 #define MIB ((size_t)1 << 20)
 
 static struct gomem_scalable_stats stats(gomem_scalable *s)

@@ -8,6 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* ck_assert_msg for hot loops: libcheck reports every passing assert to
+ * its parent process, a system call each; this costs nothing until cond
+ * fails. */
+#define REQUIRE(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
 /* Under valgrind (the VALGRIND variable set by make check-valgrind) or
  * with GOMEM_TEST_STEPS set, long randomized runs are cut to a size the
  * slower tool finishes in reasonable time. */
