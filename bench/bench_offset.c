@@ -40,8 +40,9 @@ static double pair_run(void *arg)
     void *t = j->v->create(1 << 20);
     size_t off, sum = 0;
     uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; i < PAIRS; i++) {
-        size_t n = j->sizes[i % j->nsizes];
+    for (size_t i = 0, k = 0; i < PAIRS; i++) {
+        size_t n = j->sizes[k];
+        k = k + 1 == j->nsizes ? 0 : k + 1;
         j->v->alloc(t, n, &off);
         sum += off;
         j->v->release(t, off, n);
@@ -58,8 +59,9 @@ static double bump_run(void *arg)
     volatile size_t top = 0;
     size_t sum = 0;
     uint64_t t0 = bench_now_ns();
-    for (size_t i = 0; i < PAIRS; i++) {
-        size_t n = j->sizes[i % j->nsizes];
+    for (size_t i = 0, k = 0; i < PAIRS; i++) {
+        size_t n = j->sizes[k];
+        k = k + 1 == j->nsizes ? 0 : k + 1;
         size_t off = top; /* alloc */
         top = off + n;
         sum += off;
