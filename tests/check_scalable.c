@@ -306,26 +306,6 @@ struct live {
     size_t n;
 };
 
-static unsigned char pattern(const unsigned char *q)
-{
-    uintptr_t x = (uintptr_t)q;
-    return (unsigned char)(x ^ (x >> 8) ^ (x >> 16));
-}
-
-static void fill(unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = pattern(p + i);
-}
-
-static int intact(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != pattern(p + i))
-            return 0;
-    return 1;
-}
-
 #define MAXLIVE 256
 
 START_TEST(test_model)
@@ -351,7 +331,7 @@ START_TEST(test_model)
                 n = test_range(&rng, 1, 2048);
             unsigned char *p = gomem_scalable_malloc(s, n);
             REQUIRE(p != NULL, SAY "malloc(%zu) failed", ARGS, n);
-            fill(p, n);
+            canary_fill(p, n);
             live[nlive].p = p;
             live[nlive++].n = n;
             in_use += n;
@@ -359,7 +339,7 @@ START_TEST(test_model)
             /* Free a whole allocation, or its head, tail or a middle part. */
             size_t k = test_range(&rng, 0, nlive - 1);
             struct live l = live[k];
-            REQUIRE(intact(l.p, l.n), SAY "canary of %p+%zu broken", ARGS, (void *)l.p, l.n);
+            REQUIRE(canary_intact(l.p, l.n), SAY "canary of %p+%zu broken", ARGS, (void *)l.p, l.n);
             size_t how = nlive < MAXLIVE ? test_range(&rng, 0, 3) : 0, off = 0, len = l.n;
             if (l.n > 1 && how == 1) {
                 len = test_range(&rng, 1, l.n - 1); /* head */
@@ -394,7 +374,7 @@ START_TEST(test_model)
             /* free_rest: keep a head of an allocation. */
             size_t k = test_range(&rng, 0, nlive - 1);
             struct live l = live[k];
-            REQUIRE(intact(l.p, l.n), SAY "canary", ARGS);
+            REQUIRE(canary_intact(l.p, l.n), SAY "canary", ARGS);
             size_t keep = test_range(&rng, 1, l.n);
             REQUIRE(gomem_scalable_free_rest(s, l.p, l.n, keep) == 0, SAY "free_rest", ARGS);
             in_use -= l.n - keep;
@@ -409,7 +389,7 @@ START_TEST(test_model)
         } else {
             /* Read a live allocation's canary; nothing else. */
             struct live l = live[test_range(&rng, 0, nlive - 1)];
-            REQUIRE(intact(l.p, l.n), SAY "canary", ARGS);
+            REQUIRE(canary_intact(l.p, l.n), SAY "canary", ARGS);
         }
         struct gomem_scalable_stats st;
         gomem_scalable_stats(s, &st);
@@ -417,7 +397,7 @@ START_TEST(test_model)
         REQUIRE(gomem__scalable_check(s) == 0, SAY "check failed", ARGS);
     }
     for (size_t k = 0; k < nlive; k++) {
-        REQUIRE(intact(live[k].p, live[k].n), "canary at the end");
+        REQUIRE(canary_intact(live[k].p, live[k].n), "canary at the end");
         ck_assert_int_eq(gomem_scalable_free(s, live[k].p, live[k].n), 0);
     }
     ck_assert_uint_eq(stats(s).in_use, 0);

@@ -48,26 +48,6 @@ static int ring_get(struct item *it)
     return ok;
 }
 
-static unsigned char pattern(const unsigned char *q)
-{
-    uintptr_t x = (uintptr_t)q;
-    return (unsigned char)(x ^ (x >> 8) ^ 0x5a);
-}
-
-static void fill(unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = pattern(p + i);
-}
-
-static int intact(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != pattern(p + i))
-            return 0;
-    return 1;
-}
-
 static gomem_scalable *shared;
 static long thread_steps;
 static volatile int failed; /* set by a thread that saw a broken canary */
@@ -88,14 +68,14 @@ static void *worker(void *arg)
                 failed = 1;
                 break;
             }
-            fill(p, n);
+            canary_fill(p, n);
             mine[nmine].p = p;
             mine[nmine++].n = n;
         } else if (op < 70 && nmine) {
             size_t k = test_range(&rng, 0, nmine - 1);
             struct item it = mine[k];
             mine[k] = mine[--nmine];
-            if (!intact(it.p, it.n) || gomem_scalable_free(shared, it.p, it.n) != 0)
+            if (!canary_intact(it.p, it.n) || gomem_scalable_free(shared, it.p, it.n) != 0)
                 failed = 1;
         } else if (op < 80 && nmine) {
             /* Hand one to whoever comes next (a cross-thread free). */
@@ -106,7 +86,7 @@ static void *worker(void *arg)
             if (ring_get(&it)) {
                 /* Free a part first, then the rest: partial frees across threads. */
                 size_t half = it.n / 2;
-                if (!intact(it.p, it.n) || (half && gomem_scalable_free(shared, it.p + half, it.n - half) != 0) ||
+                if (!canary_intact(it.p, it.n) || (half && gomem_scalable_free(shared, it.p + half, it.n - half) != 0) ||
                     gomem_scalable_free(shared, it.p, half ? half : it.n) != 0)
                     failed = 1;
             }
@@ -119,8 +99,8 @@ static void *worker(void *arg)
                 failed = 1;
                 break;
             }
-            fill(p, 1000);
-            if (!intact(p, 1000) || gomem_arena_free(a, p, 500) != 0)
+            canary_fill(p, 1000);
+            if (!canary_intact(p, 1000) || gomem_arena_free(a, p, 500) != 0)
                 failed = 1;
             gomem_arena_destroy(a);
         } else if (op < 97) {
@@ -132,8 +112,8 @@ static void *worker(void *arg)
                 break;
             }
             unsigned char *p = (unsigned char *)gomem_buddy_base(b) + off;
-            fill(p, 1024);
-            if (!intact(p, 1024) || gomem_buddy_free(b, off) != 0 || gomem_buddy_put(b) != 0)
+            canary_fill(p, 1024);
+            if (!canary_intact(p, 1024) || gomem_buddy_free(b, off) != 0 || gomem_buddy_put(b) != 0)
                 failed = 1;
         } else {
             struct gomem_scalable_stats st;
@@ -142,7 +122,7 @@ static void *worker(void *arg)
         }
     }
     for (size_t k = 0; k < nmine; k++)
-        if (!intact(mine[k].p, mine[k].n) || gomem_scalable_free(shared, mine[k].p, mine[k].n) != 0)
+        if (!canary_intact(mine[k].p, mine[k].n) || gomem_scalable_free(shared, mine[k].p, mine[k].n) != 0)
             failed = 1;
     return NULL;
 }
@@ -163,7 +143,7 @@ START_TEST(test_threads)
     ck_assert_msg(!failed, "a thread saw a failed call or a broken canary (%d threads)", nthreads);
     struct item it;
     while (ring_get(&it)) {
-        ck_assert(intact(it.p, it.n));
+        ck_assert(canary_intact(it.p, it.n));
         ck_assert_int_eq(gomem_scalable_free(shared, it.p, it.n), 0);
     }
     struct gomem_scalable_stats st;

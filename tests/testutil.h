@@ -54,6 +54,28 @@ static inline size_t test_range(uint64_t *state, size_t lo, size_t hi)
     return lo + (size_t)(test_rand(state) % (uint64_t)(hi - lo + 1));
 }
 
+/* Content canaries: every byte of an allocation gets a pattern derived
+ * from its address, checked before the allocation is freed. */
+static inline unsigned char canary_byte(const unsigned char *q)
+{
+    uintptr_t x = (uintptr_t)q;
+    return (unsigned char)(x ^ (x >> 8) ^ (x >> 16) ^ 0x5a);
+}
+
+static inline void canary_fill(unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = canary_byte(p + i);
+}
+
+static inline int canary_intact(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != canary_byte(p + i))
+            return 0;
+    return 1;
+}
+
 /* Run the suite; no fork under valgrind so leaks are seen in one process. */
 static inline int test_run(Suite *s)
 {
