@@ -44,9 +44,7 @@ START_TEST(test_allocator_null_handles)
     ck_assert_uint_eq(gomem_allocator_size(NULL), 0);
     ck_assert_uint_eq(off, 5);
     gomem_allocator_destroy(NULL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_allocator_new(0));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_allocator_new(0), EINVAL);
 }
 END_TEST
 
@@ -169,9 +167,7 @@ START_TEST(test_scalable_partial_frees)
     ck_assert_uint_eq(st.in_use, 0);
     ck_assert_uint_eq(st.malloc_bytes, 1024);
     ck_assert_uint_eq(st.free_bytes, 1024);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, 0));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_malloc(s, 0), EINVAL);
     gomem_scalable_destroy(s);
 }
 END_TEST

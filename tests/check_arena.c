@@ -43,23 +43,15 @@ START_TEST(test_backings)
     ck_assert_uint_eq(gomem_arena_free_size(a), 8192);
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
     gomem_arena_destroy(a);
-    errno = 0;
-    ck_assert_ptr_null(gomem__arena_new_with(bk, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem__arena_new_with(bk, SIZE_MAX - 4095));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem__arena_new_with(bk, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem__arena_new_with(bk, SIZE_MAX - 4095), ENOMEM);
 }
 END_TEST
 
 START_TEST(test_api)
 {
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_new(0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_new(SIZE_MAX));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_arena_new(0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_arena_new(SIZE_MAX), ENOMEM);
     gomem_arena_destroy(NULL);
 
     gomem_arena *a = gomem_arena_new(5000);
@@ -69,18 +61,10 @@ START_TEST(test_api)
     ck_assert_uint_eq(gomem_arena_size(NULL), 0);
     ck_assert_uint_eq(gomem_arena_free_size(NULL), 0);
 
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_malloc(NULL, 1));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_malloc(a, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_malloc(a, 5001));
-    ck_assert_int_eq(errno, ENOMEM);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_malloc(a, SIZE_MAX));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(NULL, 1), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(a, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(a, 5001), ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(a, SIZE_MAX), ENOMEM);
 
     unsigned char *f = gomem_arena_find(a, 10);
     unsigned char *p = gomem_arena_malloc(a, 1000);
@@ -93,15 +77,9 @@ START_TEST(test_api)
     ck_assert_int_eq(gomem_arena_contains(a, NULL), 0);
     unsigned char *q = gomem_arena_malloc(a, 4000);
     ck_assert_ptr_eq(q, p + 1000);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_find(a, 1));
-    ck_assert_int_eq(errno, ENOMEM);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_find(a, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_find(NULL, 1));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_arena_find(a, 1), ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_arena_find(a, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_arena_find(NULL, 1), EINVAL);
 
     int local;
     ck_assert_int_eq(gomem_arena_free(NULL, p, 1), -EINVAL);
@@ -166,9 +144,7 @@ START_TEST(test_backing_failure)
 {
     gomem__arena_pool_drain();
     gomem__arena_fail_hook = fail_all;
-    errno = 0;
-    ck_assert_ptr_null(gomem_arena_new(4096));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_arena_new(4096), ENOMEM);
     gomem__arena_fail_hook = NULL;
     gomem_arena *a = gomem_arena_new(4096);
     ck_assert_ptr_nonnull(a);

@@ -12,18 +12,10 @@
 
 START_TEST(test_new_errors)
 {
-    errno = 0;
-    ck_assert_ptr_null(gomem_buddy_new(0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_buddy_new(512));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_buddy_new(3 * K));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_buddy_new(SIZE_MAX));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_buddy_new(0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_buddy_new(512), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_buddy_new(3 * K), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_buddy_new(SIZE_MAX), EINVAL);
     errno = 0;
     ck_assert_ptr_null(gomem_buddy_new((SIZE_MAX >> 1) + 1)); /* 2^63: no memory for the tree */
     ck_assert_int_eq(errno, ENOMEM);

@@ -199,9 +199,7 @@ START_TEST(test_copy_to_bytes)
     ck_assert_ptr_nonnull(b);
     ck_assert_mem_eq(b, src, 1000);
     free(b);
-    errno = 0;
-    ck_assert_ptr_null(gomem_memory_to_bytes(NULL));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_memory_to_bytes(NULL), EINVAL);
     gomem_memory_destroy(&m);
 }
 END_TEST

@@ -77,9 +77,7 @@ static size_t must_alloc(const struct gomem__offset_ops *v, void *t, size_t n)
 START_TEST(test_new_rejects_zero)
 {
     const struct gomem__offset_ops *v = variants[_i];
-    errno = 0;
-    ck_assert_ptr_null(v->create(0));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(v->create(0), EINVAL);
 }
 END_TEST
 

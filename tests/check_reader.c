@@ -300,13 +300,9 @@ START_TEST(test_current)
     ck_assert_int_eq(gomem_reader_skip(&r, 1), 0);
     ck_assert_ptr_eq(gomem_reader_current(&r, NULL), b); /* empty one passed over */
     ck_assert_int_eq(gomem_reader_skip(&r, 2), 0);
-    errno = 0;
-    ck_assert_ptr_null(gomem_reader_current(&r, &len));
-    ck_assert_int_eq(errno, ENODATA);
+    EXPECT_NULL_ERRNO(gomem_reader_current(&r, &len), ENODATA);
     ck_assert_uint_eq(len, 0);
-    errno = 0;
-    ck_assert_ptr_null(gomem_reader_current(NULL, &len));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_reader_current(NULL, &len), EINVAL);
     CHECK_READER(&r);
     gomem_memory_destroy(&m);
 }

@@ -71,18 +71,12 @@ START_TEST(test_next_add)
     CHECK_RM(&rm);
 
     /* Errors change nothing. */
-    errno = 0;
-    ck_assert_ptr_null(gomem_recyclable_next(&rm, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_recyclable_next(NULL, 1));
-    ck_assert_int_eq(errno, EINVAL);
+    EXPECT_NULL_ERRNO(gomem_recyclable_next(&rm, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_recyclable_next(NULL, 1), EINVAL);
     errno = 0;
     ck_assert_ptr_null(gomem_recyclable_next(&rm, SIZE_MAX - 10)); /* size would overflow */
     ck_assert_int_eq(errno, EOVERFLOW);
-    errno = 0;
-    ck_assert_ptr_null(gomem_recyclable_next(&rm, (size_t)1 << 60));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_recyclable_next(&rm, (size_t)1 << 60), ENOMEM);
     ck_assert_int_eq(gomem_recyclable_add(&rm, NULL, 1), -EINVAL);
     ck_assert_int_eq(gomem_recyclable_add(NULL, mine, 1), -EINVAL);
     ck_assert_uint_eq(rm.mem.count, 3);

@@ -23,37 +23,19 @@ static struct gomem_scalable_stats stats(gomem_scalable *s)
 
 START_TEST(test_errors)
 {
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_new(0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_new(SIZE_MAX));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_new(0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_new(SIZE_MAX), ENOMEM);
     gomem_scalable_destroy(NULL);
     gomem_scalable *s = gomem_scalable_new(1024);
     ck_assert_ptr_nonnull(s);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(NULL, 1));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, SIZE_MAX));
-    ck_assert_int_eq(errno, ENOMEM);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, SIZE_MAX / 2));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_malloc(NULL, 1), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_malloc(s, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_malloc(s, SIZE_MAX), ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_malloc(s, SIZE_MAX / 2), ENOMEM);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_borrow(NULL, 1));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_borrow(s, 0));
-    ck_assert_int_eq(errno, EINVAL);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_borrow(s, SIZE_MAX));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(NULL, 1), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 0), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, SIZE_MAX), ENOMEM);
 
     unsigned char *p = gomem_scalable_malloc(s, 100);
     ck_assert_ptr_nonnull(p);
@@ -267,9 +249,7 @@ START_TEST(test_backing_failure)
     gomem__arena_pool_drain();
     gomem__arena_fail_hook = fail_hook;
     fail_backing = 1;
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_new(4096));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_new(4096), ENOMEM);
     fail_backing = 0;
     gomem_scalable *s = gomem_scalable_new(4096);
     ck_assert_ptr_nonnull(s);
@@ -279,9 +259,7 @@ START_TEST(test_backing_failure)
     errno = 0;
     ck_assert_ptr_null(gomem_scalable_malloc(s, 4000)); /* needs a new arena */
     ck_assert_int_eq(errno, ENOMEM);
-    errno = 0;
-    ck_assert_ptr_null(gomem_scalable_borrow(s, 4000));
-    ck_assert_int_eq(errno, ENOMEM);
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 4000), ENOMEM);
     void *q = gomem_scalable_malloc(s, 96); /* fits: still served */
     ck_assert_ptr_nonnull(q);
     ck_assert_int_eq(gomem__scalable_check(s), 0);

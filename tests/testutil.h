@@ -4,6 +4,7 @@
 #define GOMEM_TESTUTIL_H
 
 #include <check.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,14 @@
     do {                                                                                           \
         if (!(cond))                                                                               \
             ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
+/* A call that must return NULL and set errno to err. */
+#define EXPECT_NULL_ERRNO(expr, err)                                                               \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        ck_assert_ptr_null(expr);                                                                  \
+        ck_assert_int_eq(errno, err);                                                              \
     } while (0)
 
 /* Under valgrind (the VALGRIND variable set by make check-valgrind) or
