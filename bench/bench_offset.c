@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#include "offset.h"
+#include "offset/offset.h"
 
 static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
 

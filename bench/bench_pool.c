@@ -7,7 +7,7 @@
 
 #include <atomic_ops.h>
 
-#include "arena.h"
+#include "pool/arena.h"
 #include "bench.h"
 #include "gomem.h"
 

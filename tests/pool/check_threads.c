@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
-#include "buddy.h"
-#include "scalable.h"
+#include "pool/arena.h"
+#include "pool/buddy.h"
+#include "pool/scalable.h"
 #include "testutil.h"
 
 struct item {

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arena.h"
+#include "pool/arena.h"
 #include "testutil.h"
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "buffer.h"
+#include "buffer/buffer.h"
 #include "testutil.h"
 
 #define CHECK_MEM(m)                                                          \

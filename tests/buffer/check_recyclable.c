@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "buffer.h"
+#include "buffer/buffer.h"
 #include "testutil.h"
 
 #ifndef CHECK_RM_ALT

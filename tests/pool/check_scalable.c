@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "scalable.h"
+#include "pool/arena.h"
+#include "pool/scalable.h"
 #include "testutil.h"
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it

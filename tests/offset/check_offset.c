@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "offset.h"
+#include "offset/offset.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- variants */

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "buffer.h"
+#include "buffer/buffer.h"
 #include "testutil.h"
 
 #define CHECK_READER(r)                                                       \
