@@ -8,8 +8,8 @@
  * Helgrind cannot see that a compare-and-swap on a word is a lock: the calls below
  * tell it (ANNOTATE_RWLOCK_*), and take the lock word out of its race
  * detection, so helgrind reports races in the data the lock guards, not on
- * the lock itself. Outside valgrind the annotations cost a few register
- * instructions. */
+ * the lock itself. They are compiled in only with
+ * --enable-valgrind-annotations (annotate.h). */
 #ifndef GOMEM_LOCK_H
 #define GOMEM_LOCK_H
 
@@ -18,23 +18,7 @@
 #include <atomic_ops.h>
 #include <sched.h>
 
-#if HAVE_VALGRIND_HELGRIND_H
-#include <valgrind/helgrind.h>
-#define GOMEM__HG_CREATE(l) ANNOTATE_RWLOCK_CREATE(l)
-#define GOMEM__HG_DESTROY(l) ANNOTATE_RWLOCK_DESTROY(l)
-#define GOMEM__HG_ACQUIRED(l) ANNOTATE_RWLOCK_ACQUIRED(l, 1)
-#define GOMEM__HG_RELEASED(l) ANNOTATE_RWLOCK_RELEASED(l, 1)
-/* Words read without the lock on purpose (a lock word, seqlock counters). */
-#define GOMEM__HG_IGNORE(p, n) VALGRIND_HG_DISABLE_CHECKING(p, n)
-#define GOMEM__HG_UNIGNORE(p, n) VALGRIND_HG_ENABLE_CHECKING(p, n)
-#else
-#define GOMEM__HG_CREATE(l) ((void)(l))
-#define GOMEM__HG_DESTROY(l) ((void)(l))
-#define GOMEM__HG_ACQUIRED(l) ((void)(l))
-#define GOMEM__HG_RELEASED(l) ((void)(l))
-#define GOMEM__HG_IGNORE(p, n) ((void)(p), (void)(n))
-#define GOMEM__HG_UNIGNORE(p, n) ((void)(p), (void)(n))
-#endif
+#include "annotate.h"
 
 struct gomem__lock {
     volatile AO_t word; /* 0 free, 1 held */

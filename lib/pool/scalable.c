@@ -234,10 +234,13 @@ static int scalable_refill(gomem_scalable *s, size_t n)
     gomem_arena *a = scalable_add(s, size);
     if (!a)
         return -ENOMEM;
+    if (!scalable_carve(s, a, n)) { /* only when its offset allocator ran out of memory */
+        scalable_remove(s, a);
+        return -ENOMEM;
+    }
     if (!dedicated)
         s->last_size = size;
-    scalable_carve(s, a, n); /* a fresh arena of at least n bytes always can */
-    scalable_sweep(s);       /* the old chunk's arena, or one never used */
+    scalable_sweep(s); /* the old chunk's arena, or one never used */
     return 0;
 }
 
