@@ -35,4 +35,39 @@
 #define GOMEM__HG_RECEIVE(p) ((void)(p))
 #endif
 
+/* Pool memory: bytes handed out are addressable but undefined; bytes given
+ * back are not addressable, so memcheck reports a use after free, an
+ * overflow into a neighbour and a read of uninitialised pool bytes. */
+#if GOMEM__ANNOTATE
+#define GOMEM__MC_UNDEFINED(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED(p, n))
+#define GOMEM__MC_NOACCESS(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS(p, n))
+#define GOMEM__MC_DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED(p, n))
+#else
+#define GOMEM__MC_UNDEFINED(p, n) ((void)(p), (void)(n))
+#define GOMEM__MC_NOACCESS(p, n) ((void)(p), (void)(n))
+#define GOMEM__MC_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
+/* The same for AddressSanitizer, in builds made with it. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GOMEM__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define GOMEM__ASAN 1
+#endif
+#if GOMEM__ASAN
+#include <sanitizer/asan_interface.h>
+#define GOMEM__ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define GOMEM__ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define GOMEM__ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define GOMEM__ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* What a pool calls when it hands bytes out and when it takes them back. */
+#define GOMEM__POOL_ALLOCATED(p, n) (GOMEM__ASAN_UNPOISON(p, n), GOMEM__MC_UNDEFINED(p, n))
+#define GOMEM__POOL_FREED(p, n) (GOMEM__MC_NOACCESS(p, n), GOMEM__ASAN_POISON(p, n))
+
 #endif /* GOMEM_ANNOTATE_H */
