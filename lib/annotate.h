@@ -10,7 +10,7 @@
 
 #include "config.h"
 
-#if GOMEM__ANNOTATE
+#ifdef GOMEM__ANNOTATE
 #include <valgrind/helgrind.h>
 #include <valgrind/memcheck.h>
 /* A compare-and-swap word used as a lock (helgrind cannot see it is one). */
@@ -38,7 +38,7 @@
 /* Pool memory: bytes handed out are addressable but undefined; bytes given
  * back are not addressable, so memcheck reports a use after free, an
  * overflow into a neighbour and a read of uninitialised pool bytes. */
-#if GOMEM__ANNOTATE
+#ifdef GOMEM__ANNOTATE
 #define GOMEM__MC_UNDEFINED(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED(p, n))
 #define GOMEM__MC_NOACCESS(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS(p, n))
 #define GOMEM__MC_DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED(p, n))
@@ -57,7 +57,7 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define GOMEM__ASAN 1
 #endif
-#if GOMEM__ASAN
+#ifdef GOMEM__ASAN
 #include <sanitizer/asan_interface.h>
 #define GOMEM__ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define GOMEM__ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
