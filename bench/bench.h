@@ -14,7 +14,8 @@ uint64_t bench_now_ns(void);
  * (--runs N, default 7). */
 extern int bench_runs;
 
-/* The median of n values (reorders v). */
+/* The median of n values (reorders v). It also notes the smallest and
+ * largest of them: bench_row finds a figure's spread over its runs there. */
 double bench_median(double *v, int n);
 
 /* Run fn(arg) bench_runs times; each call returns the ns per operation it
@@ -44,6 +45,36 @@ void bench_section(const char *title);
 /* One figure: "  test  who  value unit  (ratio x base)". base <= 0 leaves
  * the ratio out; the ratio is value / base (lower is better for times). */
 void bench_row(const char *test, const char *who, double value, const char *unit, double base);
+
+/* --full: every row, as many iterations as before. Without it the
+ * sections run only the rows the summary needs (bench_wanted) with fewer
+ * iterations, so that the whole run takes well under a minute. */
+extern int bench_full;
+/* Whether a row of this test name is to be measured in this run: always
+ * with --full, else only when a summary line uses it. */
+int bench_wanted(const char *test);
+
+/* The summary: one line per family, libgomem's figure for test (the row
+ * whose who is one of gomem_who, "|"-separated) beside the fastest of the
+ * rows of peer_test whose who is one of peers ("|"-separated). main.c
+ * holds the table (gomem_who NULL: the configured offset variant);
+ * bench_summary prints it after the sections. */
+struct bench_pick {
+    const char *family;
+    const char *test, *gomem_who;
+    const char *peer_test, *peers;
+};
+extern const struct bench_pick bench_picks[];
+extern const int bench_npicks;
+void bench_summary(void);
+/* Every figure of the run as JSON, and the summary's ratios as an SVG
+ * chart. 0, or -1 with errno set. */
+int bench_write_json(const char *path);
+int bench_write_svg(const char *path);
+/* The build variant in words ("treap, heap arenas, pooled recyclable"). */
+const char *bench_variant(void);
+/* The configured offset-allocator variant's name as its rows print it. */
+const char *bench_offset_variant(void);
 
 /* The sections, one per module family (bench_<family>.c). */
 void bench_offset(void);

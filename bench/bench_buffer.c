@@ -392,6 +392,8 @@ void bench_buffer(void)
     int runs = bench_runs < 1 ? 1 : bench_runs > 64 ? 64 : bench_runs, nwho = have_evb ? 3 : 2;
     for (int t = 0; t < NTESTS; t++) {
         double v[3][64], med[3];
+        if (!bench_wanted(tests[t].name))
+            continue;
         for (int i = 0; i < runs; i++)
             for (int w = 0; w < nwho; w++) {
                 struct job j = {(enum test)t, (enum who)w, devnull};

@@ -5,9 +5,25 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "gomem.h"
 #include "offset/offset.h"
 
+#ifdef GOMEM_BENCH_WHITEBOX
+/* bench/gomem-bench-whitebox: both variants, whatever configure chose. */
 static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
+#else
+/* The installed gomem-bench links libgomem.so: the variant it was built
+ * as, through the public calls, under that variant's name. */
+static void *public_create(size_t s) { return gomem_allocator_new(s); }
+static void public_destroy(void *t) { gomem_allocator_destroy(t); }
+static int public_alloc(void *t, size_t n, size_t *o) { return gomem_allocator_alloc(t, n, o); }
+static int public_release(void *t, size_t o, size_t n) { return gomem_allocator_free(t, o, n); }
+static size_t public_depth(const void *t) { (void)t; return 0; }
+static struct gomem__offset_ops public_ops = {
+    "", 0, public_create, public_destroy, public_alloc, public_release,
+    NULL, NULL, NULL, NULL, NULL, NULL, public_depth};
+static const struct gomem__offset_ops *const variants[] = {&public_ops};
+#endif
 
 /* The random workload's own cost: a bump pointer that wraps and never frees. */
 static size_t harness_top;
@@ -161,8 +177,13 @@ void bench_offset(void)
         {"pair sizes cycling 64..8192", cycle, ncycle},
     };
 
+#ifndef GOMEM_BENCH_WHITEBOX
+    public_ops.name = bench_offset_variant();
+#endif
     bench_section("offset allocator: ns per alloc+free pair (ratio vs bump pointer)");
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        if (!bench_wanted(pairs[p].name))
+            continue;
         struct pair_job bump = {NULL, pairs[p].sizes, pairs[p].n};
         double base = bench_measure(bump_run, &bump);
         bench_row(pairs[p].name, "bump pointer", base, "ns", base);
@@ -172,6 +193,8 @@ void bench_offset(void)
         }
     }
 
+    if (!bench_full)
+        return;
     bench_section("offset allocator: random workload, ~1000 live blocks of 16..16384 B in 64 MiB, 10^6 ops");
     struct random_job h = {&harness, 0, 0, 0};
     bench_row("random ns/op (loop, no allocator)", harness.name, bench_measure(random_run, &h), "ns", 0);
@@ -183,6 +206,8 @@ void bench_offset(void)
         random_run(&d);
         bench_row("random ns/op", variants[v]->name, ns, "ns", 0);
         printf("  %-34s %-16s %10ld\n", "  failed allocations", variants[v]->name, failed);
+#ifdef GOMEM_BENCH_WHITEBOX
         printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v]->name, d.depth);
+#endif
     }
 }

@@ -241,6 +241,9 @@ GOMEM_API void gomem_memory_destroy(gomem_memory *m)
     }
 }
 
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX), never into the installed ones. */
+#ifdef GOMEM__WHITEBOX
 const char *gomem__memory_check(const gomem_memory *m)
 {
     if (m->count > m->cap)
@@ -256,3 +259,4 @@ const char *gomem__memory_check(const gomem_memory *m)
     }
     return size == m->size ? NULL : "size is not the sum of the segment lengths";
 }
+#endif /* GOMEM__WHITEBOX */

@@ -306,6 +306,9 @@ GOMEM_API void gomem_reader_move_to_end(gomem_reader *r)
         reader_consume(r, reader_remaining(r), NULL, NULL);
 }
 
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX), never into the installed ones. */
+#ifdef GOMEM__WHITEBOX
 const char *gomem__reader_check(const gomem_reader *r)
 {
     const gomem_memory *m = r->mem;
@@ -331,3 +334,4 @@ const char *gomem__reader_check(const gomem_reader *r)
         return "cursor outside the current segment";
     return NULL;
 }
+#endif /* GOMEM__WHITEBOX */

@@ -55,6 +55,17 @@ struct gomem__offset_ops {
 extern const struct gomem__offset_ops gomem__treap_ops;
 extern const struct gomem__offset_ops gomem__avl_ops;
 
+/* The checkers are compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX); elsewhere the table's check is NULL. */
+#ifdef GOMEM__WHITEBOX
+#define GOMEM__OFFSET_OPS_CHECK_FN(V) \
+    static int V##_ops_check(const void *t) { return gomem__##V##_check(t); }
+#define GOMEM__OFFSET_OPS_CHECK(V) V##_ops_check
+#else
+#define GOMEM__OFFSET_OPS_CHECK_FN(V)
+#define GOMEM__OFFSET_OPS_CHECK(V) NULL
+#endif
+
 /* Define gomem__V_ops at the end of variant V's file. */
 #define GOMEM__OFFSET_OPS(V, NAME, BEST_FIT)                                                    \
     static void *V##_ops_create(size_t s) { return gomem__##V##_new(s); }                       \
@@ -72,11 +83,11 @@ extern const struct gomem__offset_ops gomem__avl_ops;
     {                                                                                           \
         return gomem__##V##_foreach_free(t, f, a);                                              \
     }                                                                                           \
-    static int V##_ops_check(const void *t) { return gomem__##V##_check(t); }                   \
+    GOMEM__OFFSET_OPS_CHECK_FN(V)                                                               \
     static size_t V##_ops_depth(const void *t) { return gomem__##V##_depth(t); }                \
     const struct gomem__offset_ops gomem__##V##_ops = {                                         \
         NAME, BEST_FIT, V##_ops_create, V##_ops_destroy, V##_ops_alloc, V##_ops_release,         \
         V##_ops_find, V##_ops_free_size, V##_ops_size, V##_ops_reset, V##_ops_foreach,          \
-        V##_ops_check, V##_ops_depth}
+        GOMEM__OFFSET_OPS_CHECK(V), V##_ops_depth}
 
 #endif /* GOMEM_OFFSET_H */

@@ -312,6 +312,9 @@ size_t gomem__avl_depth(const struct gomem__avl *t)
     return (size_t)(a > b ? a : b);
 }
 
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX), never into the installed ones. */
+#ifdef GOMEM__WHITEBOX
 struct avl_audit {
     size_t size, bytes, blocks;
     const struct avl_node *prev;
@@ -367,5 +370,6 @@ int gomem__avl_check(const struct gomem__avl *t)
     }
     return 0;
 }
+#endif /* GOMEM__WHITEBOX */
 
 GOMEM__OFFSET_OPS(avl, "avl (twotree)", 1);

@@ -377,6 +377,9 @@ size_t gomem__treap_depth(const struct gomem__treap *t)
     return treap_height(t->root);
 }
 
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX), never into the installed ones. */
+#ifdef GOMEM__WHITEBOX
 struct treap_audit {
     size_t size, bytes, blocks;
     size_t prev_end; /* end of the previous block in address order */
@@ -426,5 +429,6 @@ int gomem__treap_check(const struct gomem__treap *t)
         return TREAP_FAIL("free blocks %zu, counted %zu\n", t->blocks, a.blocks);
     return 0;
 }
+#endif /* GOMEM__WHITEBOX */
 
 GOMEM__OFFSET_OPS(treap, "treap", 0);

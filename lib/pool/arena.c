@@ -214,6 +214,8 @@ GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a)
 }
 
 /* ---------------------------------------------------------------- check */
+/* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
+#ifdef GOMEM__WHITEBOX
 
 struct arena_walk {
     size_t size, next, total;
@@ -257,3 +259,4 @@ int gomem__arena_check(const gomem_arena *a, size_t reserved)
     }
     return 0;
 }
+#endif /* GOMEM__WHITEBOX */

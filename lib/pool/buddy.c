@@ -150,6 +150,8 @@ GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b)
 }
 
 /* ---------------------------------------------------------------- check */
+/* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
+#ifdef GOMEM__WHITEBOX
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -211,3 +213,4 @@ int gomem__buddy_check(gomem_buddy *b)
     (void)i;
     return r;
 }
+#endif /* GOMEM__WHITEBOX */

@@ -450,6 +450,8 @@ GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalabl
 }
 
 /* ---------------------------------------------------------------- check */
+/* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
+#ifdef GOMEM__WHITEBOX
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
@@ -513,3 +515,4 @@ out:
     gomem__unlock(&s->lock);
     return r;
 }
+#endif /* GOMEM__WHITEBOX */
