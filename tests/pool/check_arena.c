@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pool/arena.h"
+#include "pool/buddy.h"
 #include "testutil.h"
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
@@ -120,17 +121,122 @@ START_TEST(test_pool)
         ck_assert_uint_eq(gomem__arena_pool_idle(sizes[i]), 0);
         gomem_arena_destroy(b);
     }
-    /* Other sizes are not pooled; the pool is capped. */
-    gomem_arena_destroy(gomem_arena_new(2048));
-    ck_assert_uint_eq(gomem__arena_pool_idle(2048), 0);
+    /* Sizes above 4 MiB are not pooled; each class is capped at 1 MiB of
+     * idle arenas (64 at most, 1 at least). */
+    gomem_arena_destroy(gomem_arena_new(((size_t)4 << 20) + 1));
+    ck_assert_uint_eq(gomem__arena_pool_idle(((size_t)4 << 20) + 1), 0);
     gomem_arena *many[100];
     for (size_t i = 0; i < 100; i++)
         ck_assert_ptr_nonnull(many[i] = gomem_arena_new(1024));
     for (size_t i = 0; i < 100; i++)
         gomem_arena_destroy(many[i]);
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 64);
+    const size_t caps[][2] = {{65536, 16}, {(size_t)1 << 20, 1}, {(size_t)4 << 20, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < caps[k][1] + 2; i++)
+            ck_assert_ptr_nonnull(many[i] = gomem_arena_new(caps[k][0]));
+        for (size_t i = 0; i < caps[k][1] + 2; i++)
+            gomem_arena_destroy(many[i]);
+        ck_assert_uint_eq(gomem__arena_pool_idle(caps[k][0]), caps[k][1]);
+    }
     gomem__arena_pool_drain();
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle((size_t)4 << 20), 0);
+}
+END_TEST
+
+/* Every size up to 4 MiB has a class (the next power of two from 1 KiB):
+ * one idle arena serves each size of its class, on every backing, with its
+ * region and tree kept. */
+START_TEST(test_classes)
+{
+    const struct gomem__backing *bk = backings[_i];
+    gomem__arena_pool_drain();
+    gomem_arena *a = gomem__arena_new_with(bk, 5000);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->region.size, 8192);
+    ck_assert_uint_eq(gomem_arena_size(a), 5000);
+    ck_assert_int_eq(gomem_arena_contains(a, a->base + 4999), 1);
+    ck_assert_int_eq(gomem_arena_contains(a, a->base + 5000), 0);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(a, 5001), ENOMEM);
+    unsigned char *p = gomem_arena_malloc(a, 3000);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 7, 3000);
+    unsigned char *base = a->base;
+    gomem_arena_destroy(a); /* still holding 3000 bytes */
+
+    gomem_arena *b = gomem__arena_new_with(bk, 8192); /* the same class */
+    ck_assert_ptr_eq(b, a);
+    ck_assert_ptr_eq(b->base, base);
+    ck_assert_uint_eq(gomem_arena_size(b), 8192);
+    ck_assert_uint_eq(gomem_arena_free_size(b), 8192);
+    ck_assert_int_eq(gomem__arena_check(b, 0), 0);
+    ck_assert_ptr_eq(gomem_arena_malloc(b, 8192), base);
+    memset(base, 8, 8192);
+    gomem_arena_destroy(b);
+
+    gomem_arena *c = gomem__arena_new_with(bk, 4097); /* smaller, same class */
+    ck_assert_ptr_eq(c, a);
+    ck_assert_uint_eq(gomem_arena_size(c), 4097);
+    ck_assert_uint_eq(gomem_arena_free_size(c), 4097);
+    ck_assert_int_eq(gomem__arena_check(c, 0), 0);
+    gomem_arena *d = gomem__arena_new_with(bk, 4097); /* the cache is empty */
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_ne(d, c);
+    gomem_arena_destroy(c);
+    gomem_arena_destroy(d);
+
+    /* Sizes of 1 byte and of exactly 4 MiB are pooled; above is not. */
+    gomem_arena *e = gomem__arena_new_with(bk, 1), *f = gomem__arena_new_with(bk, (size_t)4 << 20);
+    gomem_arena *g = gomem__arena_new_with(bk, ((size_t)4 << 20) + 1);
+    ck_assert_uint_eq(e->region.size, 1024);
+    ck_assert_uint_eq(f->region.size, (size_t)4 << 20);
+    ck_assert_uint_eq(g->region.size, ((size_t)4 << 20) + 1);
+    ck_assert_int_eq(g->pool_class, -1);
+    for (gomem_arena **x = (gomem_arena *[]){e, f, g, NULL}; *x; x++) {
+        ck_assert_int_eq(gomem__arena_check(*x, 0), 0);
+        ck_assert_ptr_nonnull(gomem_arena_malloc(*x, (*x)->size));
+        (*x)->base[(*x)->size - 1] = 1;
+        gomem_arena_destroy(*x);
+    }
+    ck_assert_uint_gt(gomem_arena_release_idle(), 0);
+}
+END_TEST
+
+/* gomem_arena_release_idle empties the cache of every backing and unmaps
+ * the pooled buddies that are idle, and everything works afterwards. */
+START_TEST(test_release_idle)
+{
+    gomem__arena_pool_drain();
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0);
+    for (size_t i = 0; i < 3; i++)
+        gomem_arena_destroy(gomem__arena_new_with(backings[i], 65536));
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 3 * 65536 + GOMEM__BUDDY_POOL_SIZE);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle(65536), 0);
+
+    /* A buddy handed out, or one with a block in use, stays. */
+    gomem_buddy *held = gomem_buddy_get();
+    ck_assert_ptr_nonnull(held);
+    gomem_arena *live = gomem__arena_new_with(&gomem__backing_buddy, (size_t)8 << 20);
+    ck_assert_ptr_nonnull(live);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0);
+    ck_assert_int_eq(gomem_buddy_put(held), 0);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0); /* live holds a block */
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    memset(live->base, 1, 4096);
+    gomem_arena_destroy(live); /* not pooled: its block goes back at once */
+    ck_assert_uint_eq(gomem_arena_release_idle(), GOMEM__BUDDY_POOL_SIZE);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
+
+    gomem_arena *a = gomem__arena_new_with(&gomem__backing_buddy, 4096);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(gomem_arena_malloc(a, 4096));
+    memset(a->base, 2, 4096);
+    gomem_arena_destroy(a);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 4096 + GOMEM__BUDDY_POOL_SIZE);
 }
 END_TEST
 
@@ -214,6 +320,8 @@ int main(void)
     tcase_add_loop_test(tc, test_backings, 0, 3);
     tcase_add_test(tc, test_api);
     tcase_add_test(tc, test_pool);
+    tcase_add_loop_test(tc, test_classes, 0, 3);
+    tcase_add_test(tc, test_release_idle);
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
