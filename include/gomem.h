@@ -185,7 +185,9 @@ GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b);
  * once the cache holds one. An arena is not locked: use one from one thread
  * at a time (creating and destroying arenas is thread-safe). Memory is
  * byte-granular: a pointer is aligned only as far as the sizes allocated
- * before it make it. */
+ * before it make it. Built with --enable-valgrind-annotations or ASan, the
+ * bytes an arena has not handed out are inaccessible to memcheck and ASan
+ * from its first gomem_arena_malloc on. */
 
 typedef struct gomem_arena gomem_arena;
 

@@ -12,7 +12,14 @@
  * of its class. Each class holds at most ARENA_CLASS_BUDGET bytes of idle
  * arenas (at least one, at most ARENA_CLASS_MAX), so the cache never keeps
  * more than about 14 MiB per backing; gomem_arena_release_idle empties it,
- * and runs at exit. */
+ * and runs at exit.
+ *
+ * Tools: memory the arena has not handed out is reported to memcheck and
+ * ASan as inaccessible (annotate.h), from the first gomem_arena_malloc on
+ * ("tracked"): before that the arena may be driven through its offset
+ * allocator directly (the scalable allocator carves its bump chunks that
+ * way and reports its own allocations), so its bytes are left addressable
+ * but undefined. An idle arena in the cache is inaccessible as a whole. */
 #include "arena.h"
 
 #include <stdio.h>
@@ -22,6 +29,14 @@
 #include "lock.h"
 
 int (*gomem__arena_fail_hook)(size_t size);
+
+/* Whether the pool annotations do anything in this build: when they do
+ * not, arenas start tracked and the first malloc has nothing to do. */
+#if defined(GOMEM__ANNOTATE) || defined(GOMEM__ASAN)
+#define ARENA_TOOLS 1
+#else
+#define ARENA_TOOLS 0
+#endif
 
 /* ---------------------------------------------------------------- cache */
 
@@ -113,9 +128,11 @@ size_t gomem__arena_pool_idle(size_t size)
 }
 
 /* Give the region back to its backing, and the tree and the arena to the
- * C library. */
+ * C library. The region becomes addressable again first: a buddy block or
+ * a heap block may be handed to someone who does not track it. */
 static void arena_free_all(gomem_arena *a)
 {
+    GOMEM__POOL_ALLOCATED(a->region.base, a->region.size);
     a->backing->put(&a->region);
     gomem_allocator_destroy(a->alloc);
     free(a);
@@ -165,7 +182,12 @@ static gomem_arena *arena_make(const struct gomem__backing *b, size_t size, size
     a->used = 0;
     a->backing = b;
     a->pool_class = c;
+    a->tracked = !ARENA_TOOLS;
     a->next = NULL;
+    /* Addressable and undefined up to size (see the top of the file); the
+     * rest of the class is never handed out. */
+    GOMEM__POOL_FREED(a->base + size, cap - size);
+    GOMEM__POOL_ALLOCATED(a->base, size);
     return a;
 put_region:
     b->put(&a->region);
@@ -190,8 +212,11 @@ gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size)
         /* Cannot fail: the tree of an idle arena has its one free node. */
         if (GOMEM__UNLIKELY(a->size != size) && gomem_allocator_reset(a->alloc, size) == 0)
             a->size = size;
-        if (GOMEM__LIKELY(a->size == size))
+        if (GOMEM__LIKELY(a->size == size)) {
+            GOMEM__POOL_ALLOCATED(a->base, size);
+            a->tracked = !ARENA_TOOLS;
             return a;
+        }
         arena_free_all(a);
     }
     return arena_make(b, size, arena_class_size(c), c);
@@ -213,10 +238,26 @@ GOMEM_API void gomem_arena_destroy(gomem_arena *a)
         if (gomem_allocator_free_size(a->alloc) != a->size)
             (void)gomem_allocator_reset(a->alloc, a->size);
         a->used = 0;
+        GOMEM__POOL_FREED(a->base, a->region.size);
         if (arena_cache_push(a))
             return;
     }
     arena_free_all(a);
+}
+
+static int arena_track_block(size_t off, size_t n, void *arg)
+{
+    gomem_arena *a = arg;
+    GOMEM__POOL_FREED(a->base + off, n);
+    return 0;
+}
+
+/* From now on the tools see exactly what the arena handed out: its free
+ * blocks become inaccessible. */
+static GOMEM__NOINLINE void arena_track(gomem_arena *a)
+{
+    (void)gomem_allocator_foreach_free(a->alloc, arena_track_block, a);
+    a->tracked = 1;
 }
 
 GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n)
@@ -226,11 +267,14 @@ GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n)
         errno = EINVAL;
         return NULL;
     }
+    if (ARENA_TOOLS && GOMEM__UNLIKELY(!a->tracked))
+        arena_track(a);
     if (gomem_allocator_alloc(a->alloc, n, &off) != 0) {
         errno = ENOMEM;
         return NULL;
     }
     a->used += n;
+    GOMEM__POOL_ALLOCATED(a->base + off, n);
     return a->base + off;
 }
 
@@ -242,8 +286,10 @@ GOMEM_API int gomem_arena_free(gomem_arena *a, void *p, size_t n)
     if (n > a->size - off)
         return -EINVAL; /* runs past the arena */
     int r = gomem_allocator_free(a->alloc, off, n);
-    if (r == 0)
+    if (r == 0) {
         a->used -= n;
+        GOMEM__POOL_FREED(p, n);
+    }
     return r;
 }
 

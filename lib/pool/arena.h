@@ -14,6 +14,7 @@ struct gomem_arena {
     const struct gomem__backing *backing;
     struct gomem__region region; /* its size class's bytes, or size */
     int pool_class;            /* its size class in the cache, or -1 */
+    int tracked;               /* free space reported inaccessible to the tools */
     struct gomem_arena *next;  /* link in the cache */
 };
 
