@@ -10,6 +10,13 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 prog="${top_builddir:-.}/tests/pool/release_idle"
 libtool="${top_builddir:-.}/libtool"
+# A sanitizer build cannot run under valgrind: the sanitizers check it.
+for bin in "$prog" "${top_builddir:-.}/tests/pool/.libs/release_idle"; do
+    if [ -f "$bin" ] && grep -q -e __asan_init -e __tsan_init -e __msan_init "$bin"; then
+        echo "release_idle: built with a sanitizer, which valgrind cannot run" >&2
+        exit 77
+    fi
+done
 status=0
 for mode in call exit; do
     if "$libtool" --mode=execute valgrind -q --leak-check=full --show-leak-kinds=all \
