@@ -1,5 +1,6 @@
 /* check_arena.c - arenas on each backing, the arena pool, and failures. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -240,6 +241,60 @@ START_TEST(test_release_idle)
 }
 END_TEST
 
+/* Threads creating and destroying arenas of every class on every backing
+ * at once, while one of them empties the cache now and then: each arena
+ * is whole and its own (canaries) and every check holds. */
+struct cache_worker {
+    uint64_t seed;
+    long steps;
+    int releases;
+    int bad; /* the first failed step + 1, or 0 */
+};
+
+static void *cache_worker(void *arg)
+{
+    struct cache_worker *w = arg;
+    uint64_t rng = w->seed;
+    for (long step = 0; step < w->steps && !w->bad; step++) {
+        const struct gomem__backing *bk = backings[test_range(&rng, 0, 2)];
+        size_t size = (size_t)1 << test_range(&rng, 10, 22);
+        size = test_range(&rng, size / 2 + 1, size);
+        gomem_arena *a = gomem__arena_new_with(bk, size);
+        size_t n = test_range(&rng, 1, size < 4096 ? size : 4096);
+        unsigned char *p = a ? gomem_arena_malloc(a, n) : NULL;
+        if (!p || gomem_arena_size(a) != size || gomem__arena_check(a, 0) != 0) {
+            w->bad = (int)step + 1;
+            break;
+        }
+        canary_fill(p, n);
+        if (!canary_intact(p, n) || gomem_arena_free(a, p, n) != 0 || gomem_arena_free_size(a) != size)
+            w->bad = (int)step + 1;
+        gomem_arena_destroy(a);
+        if (w->releases && step % 97 == 0)
+            (void)gomem_arena_release_idle();
+    }
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    struct cache_worker w[4];
+    pthread_t t[4];
+    long steps = test_steps(20000);
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct cache_worker){test_seed(0xCAC4Eull) + (uint64_t)i * 7919, steps, i == 0, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, cache_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_msg(w[i].bad == 0, "thread %d (seed %#llx) failed at step %d", i,
+                      (unsigned long long)w[i].seed, w[i].bad - 1);
+    }
+    gomem__arena_pool_drain();
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
+}
+END_TEST
+
 static int fail_all(size_t size)
 {
     (void)size;
@@ -322,6 +377,7 @@ int main(void)
     tcase_add_test(tc, test_pool);
     tcase_add_loop_test(tc, test_classes, 0, 3);
     tcase_add_test(tc, test_release_idle);
+    tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
