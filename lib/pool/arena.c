@@ -233,13 +233,14 @@ GOMEM_API void gomem_arena_destroy(gomem_arena *a)
         return;
     if (a->pool_class >= 0) {
         /* The tree is reset only when something is still allocated: a
-         * wholly free arena's tree is already one free block. The reset
-         * cannot fail: a and its size are valid. */
-        if (gomem_allocator_free_size(a->alloc) != a->size)
-            (void)gomem_allocator_reset(a->alloc, a->size);
+         * wholly free arena's tree is already one free block. A reset of
+         * a full arena needs a tree node; without one (no memory) the
+         * arena is released instead of kept half reset. */
+        int clean = gomem_allocator_free_size(a->alloc) == a->size ||
+                    gomem_allocator_reset(a->alloc, a->size) == 0;
         a->used = 0;
         GOMEM__POOL_FREED(a->base, a->region.size);
-        if (arena_cache_push(a))
+        if (clean && arena_cache_push(a))
             return;
     }
     arena_free_all(a);
