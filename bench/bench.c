@@ -141,6 +141,29 @@ struct fig {
 static struct fig *figs;
 static size_t nfigs, capfigs;
 static char section[128];
+int bench_apr_load(struct bench_apr *apr)
+{
+    static void *h;
+    static int ready;
+    if (!ready) {
+        if (!h && !(h = dlopen("libapr-1.so.0", RTLD_NOW | RTLD_LOCAL)))
+            return 0;
+        int (*init)(void);
+        *(void **)&init = dlsym(h, "apr_initialize");
+        if (!init || init() != 0)
+            return 0;
+        ready = 1;
+    }
+    void *c = dlsym(h, "apr_pool_create_ex"), *cl = dlsym(h, "apr_pool_clear"),
+         *d = dlsym(h, "apr_pool_destroy"), *pa = dlsym(h, "apr_palloc");
+    if (!c || !cl || !d || !pa)
+        return 0;
+    *(void **)&apr->pool_create = c;
+    *(void **)&apr->pool_clear = cl;
+    *(void **)&apr->pool_destroy = d;
+    *(void **)&apr->palloc = pa;
+    return 1;
+}
 
 void bench_section(const char *title)
 {

@@ -40,6 +40,20 @@ void bench_prepare_peers(char **argv);
 /* Fill peers[] (at most max) and return how many were found. */
 int bench_peers(struct bench_peer *peers, int max);
 
+/* The Apache Portable Runtime's pools, the peer of the rows that create,
+ * clear and destroy whole pools (APR cannot free one allocation). Loaded
+ * with dlopen where libapr-1 is installed, so it is not a build dependency.
+ * pool_create is apr_pool_create_ex (parent, abort function and allocator
+ * may be NULL); APR is initialised once by bench_apr_load. */
+struct bench_apr {
+    int (*pool_create)(void **pool, void *parent, void *abort_fn, void *allocator);
+    void (*pool_clear)(void *pool);
+    void (*pool_destroy)(void *pool);
+    void *(*palloc)(void *pool, size_t n);
+};
+/* Fill *apr and return 1 if APR loaded and initialised, else 0. */
+int bench_apr_load(struct bench_apr *apr);
+
 /* A section heading. */
 void bench_section(const char *title);
 /* One figure: "  test  who  value unit  (ratio x base)". base <= 0 leaves

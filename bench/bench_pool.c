@@ -1,9 +1,15 @@
 /* bench_pool.c - the scalable allocator and arenas beside glibc and the
- * peers that load (tcmalloc, jemalloc, mimalloc): malloc/free pairs,
- * batches, borrow, two threads, and arena create/destroy per backing. */
+ * peers that load (tcmalloc, jemalloc, mimalloc, APR): malloc/free pairs,
+ * batches, borrow, two threads, pools released at once, and arena
+ * create/destroy per backing. */
+#include "config.h"
+
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <atomic_ops.h>
 
@@ -21,8 +27,93 @@
 #define PAIRS 400000
 #define MAXPEERS 8
 
-static struct bench_peer peers[MAXPEERS];
+/* The peers, then (at peers[npeers], when it loaded) APR as a
+ * malloc-style peer for the rows where that means something. */
+static struct bench_peer peers[MAXPEERS + 1];
 static int npeers;
+
+/* ---------------------------------------------------------------- APR */
+
+/* APR frees whole pools, not allocations: as a malloc-style peer it is
+ * apr_palloc from a pool of the calling thread, cleared once 1 MiB has been
+ * handed out since the last clear (a pool per request, as APR's users
+ * work), and free does nothing. Only rows where nothing outlives the clear
+ * use it (pairs, batches, one pool per thread): not cross-thread frees. */
+#define APR_CLEAR_BYTES ((size_t)1 << 20)
+
+static struct bench_apr apr;
+static int have_apr;
+static pthread_key_t apr_key;
+
+struct apr_thread {
+    void *pool;
+    size_t since_clear;
+};
+
+static void apr_thread_done(void *arg)
+{
+    struct apr_thread *t = arg;
+    apr.pool_destroy(t->pool);
+    free(t);
+}
+
+static void *apr_peer_malloc(size_t n)
+{
+    struct apr_thread *t = pthread_getspecific(apr_key);
+    if (!t) {
+        if (!(t = calloc(1, sizeof *t)))
+            return NULL;
+        if (apr.pool_create(&t->pool, NULL, NULL, NULL) != 0) {
+            free(t);
+            return NULL;
+        }
+        pthread_setspecific(apr_key, t);
+    }
+    if ((t->since_clear += n) > APR_CLEAR_BYTES) {
+        apr.pool_clear(t->pool);
+        t->since_clear = n;
+    }
+    return apr.palloc(t->pool, n);
+}
+
+static void apr_peer_free(void *p)
+{
+    (void)p;
+}
+
+/* The main thread's pool (threads give theirs back when they end). */
+static void apr_peer_done(void)
+{
+    struct apr_thread *t = have_apr ? pthread_getspecific(apr_key) : NULL;
+    if (t) {
+        pthread_setspecific(apr_key, NULL);
+        apr_thread_done(t);
+    }
+}
+
+/* ---------------------------------------------------------------- cores */
+
+/* The CPUs this process may run on. */
+static int bench_cores(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return CPU_COUNT(&set);
+#endif
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* A spinning wait that gives the CPU away now and then, so a waiter that
+ * shares a core with the thread it waits for does not starve it. */
+static void spin_pause(unsigned *spins)
+{
+    if (++*spins >= 64) {
+        *spins = 0;
+        sched_yield();
+    }
+}
 
 /* One contender: a peer, or libgomem when peer is NULL. */
 struct who {
@@ -93,23 +184,25 @@ static double run_borrow(void *arg)
     return (double)(bench_now_ns() - t) / PAIRS;
 }
 
-/* Print one group: libgomem first, then each peer; ratios against glibc. */
-static void group(const char *test, double (*fn)(void *), size_t n)
+/* Print one group: libgomem first, then each peer (APR too when with_apr);
+ * ratios against glibc, and libgomem against the best peer. */
+static void group(const char *test, double (*fn)(void *), size_t n, int with_apr)
 {
     if (!bench_wanted(test))
         return;
     gomem_scalable *s = gomem_scalable_new(4096);
     struct who g = {NULL, s, n};
-    double mine = bench_measure(fn, &g), v[MAXPEERS], best = 0;
+    int np = npeers + (with_apr && have_apr);
+    double mine = bench_measure(fn, &g), v[MAXPEERS + 1] = {0}, best = 0;
     int bi = 0;
-    for (int i = 0; i < npeers; i++) {
+    for (int i = 0; i < np; i++) {
         struct who w = {&peers[i], NULL, n};
         v[i] = bench_measure(fn, &w);
         if (i == 0 || v[i] < best)
             best = v[i], bi = i;
     }
     bench_row(test, "libgomem", mine, "ns", v[0]);
-    for (int i = 0; i < npeers; i++)
+    for (int i = 0; i < np; i++)
         bench_row(test, peers[i].name, v[i], "ns", v[0]);
     (void)best, (void)bi; /* the summary sets libgomem beside the fastest peer */
     gomem_scalable_destroy(s);
@@ -128,11 +221,10 @@ struct duo {
 
 static void *duo_pairs(void *arg)
 {
-    struct duo *d = *(struct duo **)arg;
-    int me = (int)((struct duo **)arg - (struct duo **)0) & 1; /* unused */
-    (void)me;
+    struct duo *d = arg;
+    unsigned spins = 0;
     while (!AO_load_acquire(&d->go))
-        ;
+        spin_pause(&spins);
     uint64_t t = bench_now_ns();
     for (int i = 0; i < PAIRS; i++) {
         void *p = who_malloc(d->w, 1024);
@@ -147,10 +239,9 @@ static double run_two_threads(void *arg)
     struct duo d;
     memset(&d, 0, sizeof d);
     d.w = arg;
-    struct duo *pd = &d;
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
-        pthread_create(&t[i], NULL, duo_pairs, &pd);
+        pthread_create(&t[i], NULL, duo_pairs, &d);
     AO_store_release(&d.go, 1);
     uint64_t total = 0;
     for (int i = 0; i < 2; i++) {
@@ -164,10 +255,11 @@ static double run_two_threads(void *arg)
 static void *duo_consumer(void *arg)
 {
     struct duo *d = arg;
+    unsigned spins = 0;
     for (int i = 0; i < PAIRS; i++) {
         AO_t h = AO_load(&d->head);
         while (AO_load_acquire(&d->tail) == h)
-            ;
+            spin_pause(&spins);
         void *p = d->ring[h % 1024];
         who_free(d->w, p, 1024);
         AO_store_release(&d->head, h + 1);
@@ -182,11 +274,12 @@ static double run_producer_consumer(void *arg)
     d.w = arg;
     pthread_t c;
     pthread_create(&c, NULL, duo_consumer, &d);
+    unsigned spins = 0;
     uint64_t t = bench_now_ns();
     for (int i = 0; i < PAIRS; i++) {
         AO_t tl = AO_load(&d.tail);
         while (tl - AO_load_acquire(&d.head) >= 1024)
-            ;
+            spin_pause(&spins);
         void *p = who_malloc(d.w, 1024);
         *(volatile char *)p = 1;
         d.ring[tl % 1024] = p;
@@ -196,19 +289,94 @@ static double run_producer_consumer(void *arg)
     return (double)(bench_now_ns() - t) / PAIRS;
 }
 
+/* ---------------------------------------------------------------- release at once */
+
+/* 10 buffers of 128..4096 bytes, then all released in one call: recyclable
+ * memory's next x10 + recycle, APR's palloc x10 + pool clear, and glibc's
+ * 10 malloc + 10 free for scale. */
+#define RELEASE_ROUNDS 100000
+static const size_t release_sizes[10] = {1460, 188, 4096, 128, 512, 3000, 1024, 256, 2048, 700};
+
+struct release_case {
+    gomem_scalable *s; /* libgomem */
+    int apr;           /* else glibc when s is NULL */
+};
+
+static double run_release(void *arg)
+{
+    const struct release_case *c = arg;
+    uint64_t t;
+    if (c->s) {
+        gomem_recyclable rm;
+        gomem_recyclable_init(&rm, c->s);
+        t = bench_now_ns();
+        for (int r = 0; r < RELEASE_ROUNDS; r++) {
+            for (int i = 0; i < 10; i++)
+                *(volatile unsigned char *)gomem_recyclable_next(&rm, release_sizes[i]) = 1;
+            gomem_recyclable_recycle(&rm);
+        }
+        t = bench_now_ns() - t;
+        gomem_recyclable_destroy(&rm);
+    } else if (c->apr) {
+        void *pool;
+        if (apr.pool_create(&pool, NULL, NULL, NULL) != 0)
+            return 0;
+        t = bench_now_ns();
+        for (int r = 0; r < RELEASE_ROUNDS; r++) {
+            for (int i = 0; i < 10; i++)
+                *(volatile unsigned char *)apr.palloc(pool, release_sizes[i]) = 1;
+            apr.pool_clear(pool);
+        }
+        t = bench_now_ns() - t;
+        apr.pool_destroy(pool);
+    } else {
+        void *p[10];
+        t = bench_now_ns();
+        for (int r = 0; r < RELEASE_ROUNDS; r++) {
+            for (int i = 0; i < 10; i++)
+                *(volatile unsigned char *)(p[i] = malloc(release_sizes[i])) = 1;
+            for (int i = 0; i < 10; i++)
+                free(p[i]);
+        }
+        t = bench_now_ns() - t;
+    }
+    return (double)t / RELEASE_ROUNDS;
+}
+
+static void release_group(void)
+{
+    const char *test = "10 buffers, released at once";
+    struct release_case g = {NULL, 0}, a = {NULL, 1}, m = {gomem_scalable_new(64 * 1024), 0};
+    double glibc = bench_measure(run_release, &g), aprv = have_apr ? bench_measure(run_release, &a) : 0;
+    double mine = bench_measure(run_release, &m);
+    gomem_scalable_destroy(m.s);
+    bench_row(test, "libgomem", mine, "ns", glibc);
+    bench_row(test, "glibc (each freed)", glibc, "ns", glibc);
+    if (have_apr) {
+        bench_row(test, "apr (pool clear)", aprv, "ns", glibc);
+        bench_row(test, "libgomem/apr", mine, "ns", aprv);
+    }
+}
+
 /* ---------------------------------------------------------------- arenas */
 
+/* Create, touch and destroy: a libgomem arena on a backing, or the peer's
+ * counterpart of an arena of size bytes: glibc's malloc + free, or an APR
+ * pool with size bytes palloc'ed from it, destroyed. touch: the first byte
+ * (what any user does), or every page. */
 struct arena_case {
-    const struct gomem__backing *backing; /* NULL: gomem_arena_new (pooled) */
+    const struct gomem__backing *backing; /* NULL: gomem_arena_new (this build's) */
     const struct bench_peer *peer;        /* or a peer's malloc/free */
+    int apr;                              /* or an APR pool */
     size_t size;
-    int touch;
+    int every_page;
     int iters;
 };
 
-static void touch_pages(unsigned char *p, size_t n)
+static void touch(unsigned char *p, size_t n, int every_page)
 {
-    for (size_t i = 0; i < n; i += 4096)
+    p[0] = 1;
+    for (size_t i = 4096; every_page && i < n; i += 4096)
         p[i] = 1;
 }
 
@@ -217,16 +385,22 @@ static double run_arena(void *arg)
     const struct arena_case *c = arg;
     uint64_t t = bench_now_ns();
     for (int i = 0; i < c->iters; i++) {
-        if (c->peer) {
+        if (c->apr) {
+            void *pool;
+            if (apr.pool_create(&pool, NULL, NULL, NULL) != 0)
+                return 0;
+            unsigned char *p = apr.palloc(pool, c->size);
+            touch(p, c->size, c->every_page);
+            bench_sink(p);
+            apr.pool_destroy(pool);
+        } else if (c->peer) {
             unsigned char *p = c->peer->malloc(c->size);
-            if (c->touch)
-                touch_pages(p, c->size);
+            touch(p, c->size, c->every_page);
             bench_sink(p);
             c->peer->free(p);
         } else {
             gomem_arena *a = c->backing ? gomem__arena_new_with(c->backing, c->size) : gomem_arena_new(c->size);
-            if (c->touch)
-                touch_pages(a->base, c->size);
+            touch(a->base, c->size, c->every_page);
             bench_sink(a);
             gomem_arena_destroy(a);
         }
@@ -234,7 +408,7 @@ static double run_arena(void *arg)
     return (double)(bench_now_ns() - t) / c->iters;
 }
 
-static void arena_group(size_t size, int touch)
+static void arena_group(size_t size, int every_page)
 {
 #ifdef GOMEM_BENCH_WHITEBOX
     static const struct gomem__backing *const backings[] = {&gomem__backing_heap, &gomem__backing_mmap,
@@ -249,33 +423,56 @@ static void arena_group(size_t size, int touch)
     configured.name = f & GOMEM_FEATURE_BUDDY ? "buddy" : f & GOMEM_FEATURE_MMAP ? "mmap" : "heap";
 #endif
     char test[64];
-    snprintf(test, sizeof test, "arena %zu MiB %s", size >> 20, touch ? "touched" : "untouched");
-    int iters = touch ? (size > ((size_t)1 << 20) ? 20 : 200) : 2000;
-    struct arena_case base = {NULL, &peers[0], size, touch, iters};
-    double glibc = bench_measure(run_arena, &base);
+    snprintf(test, sizeof test, "arena %zu MiB %s", size >> 20, every_page ? "touched" : "first byte");
+    int pooled = size <= ((size_t)4 << 20);
+    int iters = every_page ? (size > ((size_t)1 << 20) ? 20 : 200) : pooled ? 20000 : 2000;
+    /* A pooled arena touched at its first byte takes nanoseconds. */
+    const char *unit = !every_page && pooled ? "ns" : "us";
+    double scale = !every_page && pooled ? 1.0 : 1000.0;
+    struct arena_case base = {NULL, &peers[0], 0, size, every_page, iters};
+    struct arena_case ac = {NULL, NULL, 1, size, every_page, iters};
+    double glibc = bench_measure(run_arena, &base), aprv = have_apr ? bench_measure(run_arena, &ac) : 0;
+    double v[3];
     for (int b = 0; b < nbackings; b++) {
-        struct arena_case c = {backings[b], NULL, size, touch, iters};
+        struct arena_case c = {backings[b], NULL, 0, size, every_page, iters};
         char who[32];
         snprintf(who, sizeof who, "libgomem/%s", backings[b]->name);
-        bench_row(test, who, bench_measure(run_arena, &c) / 1000.0, "us", glibc / 1000.0);
+        v[b] = bench_measure(run_arena, &c);
+        bench_row(test, who, v[b] / scale, unit, glibc / scale);
     }
-    bench_row(test, "glibc malloc", glibc / 1000.0, "us", glibc / 1000.0);
+    bench_row(test, "glibc malloc", glibc / scale, unit, glibc / scale);
+    if (!have_apr)
+        return;
+    bench_row(test, "apr pool", aprv / scale, unit, glibc / scale);
+    for (int b = 0; b < nbackings; b++) {
+        char who[32];
+        snprintf(who, sizeof who, "libgomem/%s/apr", backings[b]->name);
+        bench_row(test, who, v[b] / scale, unit, aprv / scale);
+    }
 }
 
 void bench_pool(void)
 {
     npeers = bench_peers(peers, MAXPEERS);
+    have_apr = bench_apr_load(&apr) && pthread_key_create(&apr_key, apr_thread_done) == 0;
+    if (have_apr) {
+        peers[npeers].name = "apr";
+        peers[npeers].malloc = apr_peer_malloc;
+        peers[npeers].free = apr_peer_free;
+    }
     printf("\npool: peers loaded:");
-    for (int i = 0; i < npeers; i++)
+    for (int i = 0; i < npeers + have_apr; i++)
         printf(" %s", peers[i].name);
     printf(" (ratios: x glibc)\n");
+    if (have_apr)
+        printf("  apr: apr_palloc from a pool per thread, cleared after each 1 MiB; its free does nothing\n");
 
     bench_section("scalable malloc+free pair");
     static const size_t sizes[] = {64, 1024, 8192, 65536};
     static const char *const names[] = {"pair 64 B", "pair 1 KiB", "pair 8 KiB", "pair 64 KiB"};
     for (int i = 0; i < 4; i++)
-        group(names[i], run_pair, sizes[i]);
-    group("100 x 1 KiB malloc, then 100 frees", run_batch, 1024);
+        group(names[i], run_pair, sizes[i], 1);
+    group("100 x 1 KiB malloc, then 100 frees", run_batch, 1024, 1);
 
     if (bench_full) {
         bench_section("borrow");
@@ -286,26 +483,41 @@ void bench_pool(void)
     }
 
     bench_section("two threads, 1 KiB (libgomem: one shared allocator)");
-    group("2 threads x pairs (per pair)", run_two_threads, 1024);
-    group("alloc in one, free in other", run_producer_consumer, 1024);
+    int cores = bench_cores();
+    if (cores < 2) {
+        printf("  skipped: %d core available to this process, fewer than the 2 threads; the\n"
+               "  threads would take turns on it, and the figures would measure the scheduler\n",
+               cores);
+    } else {
+        group("2 threads x pairs (per pair)", run_two_threads, 1024, 1);
+        group("alloc in one, free in other", run_producer_consumer, 1024, 0);
+    }
+
+    bench_section("release at once");
+    release_group();
 
     if (!bench_full) {
         gomem__arena_pool_drain();
         return;
     }
-    bench_section("arena create+destroy");
+    bench_section("arena create+destroy (first byte touched)");
     {
         int iters = 200000;
-        double glibc, mine;
-        struct arena_case g = {NULL, &peers[0], 4096, 0, iters}, p = {NULL, NULL, 4096, 0, iters};
-        glibc = bench_measure(run_arena, &g);
-        mine = bench_measure(run_arena, &p);
+        struct arena_case g = {NULL, &peers[0], 0, 4096, 0, iters}, p = {NULL, NULL, 0, 4096, 0, iters};
+        struct arena_case ac = {NULL, NULL, 1, 4096, 0, iters};
+        double glibc = bench_measure(run_arena, &g), mine = bench_measure(run_arena, &p);
         bench_row("pooled 4 KiB arena", "libgomem", mine, "ns", glibc);
         bench_row("pooled 4 KiB arena", "glibc malloc", glibc, "ns", glibc);
+        if (have_apr) {
+            double aprv = bench_measure(run_arena, &ac);
+            bench_row("pooled 4 KiB arena", "apr pool", aprv, "ns", glibc);
+            bench_row("pooled 4 KiB arena", "libgomem/apr", mine, "ns", aprv);
+        }
     }
     arena_group((size_t)1 << 20, 0);
     arena_group((size_t)1 << 20, 1);
     arena_group((size_t)16 << 20, 0);
     arena_group((size_t)16 << 20, 1);
     gomem__arena_pool_drain();
+    apr_peer_done();
 }

@@ -145,7 +145,7 @@ GOMEM_API int gomem_buddy_alloc(gomem_buddy *b, size_t n, size_t *off);
 GOMEM_API int gomem_buddy_free(gomem_buddy *b, size_t off);
 
 /* Release a buddy from gomem_buddy_new. NULL is ignored, and so is a buddy
- * of the shared pool (those live as long as the process). */
+ * of the shared pool (gomem_arena_release_idle releases the idle ones). */
 GOMEM_API void gomem_buddy_destroy(gomem_buddy *b);
 
 /* A buddy of the process-wide pool (GoMem's GetBuddy), for the caller's
@@ -154,8 +154,9 @@ GOMEM_API void gomem_buddy_destroy(gomem_buddy *b);
  * physical memory only where the caller touches it. Block offsets map to
  * base + off. Returns an idle pooled buddy, or grows the pool by a new one.
  * NULL with errno ENOMEM when the reservation fails. Thread-safe; O(pool
- * size). The buddy stays the pool's: its blocks stay valid after put and
- * it is never destroyed. */
+ * size). The buddy stays the pool's: its blocks stay valid after put, and
+ * it is destroyed only by gomem_arena_release_idle (or at exit) once it is
+ * put back and holds no block, so do not use it after put. */
 GOMEM_API gomem_buddy *gomem_buddy_get(void);
 
 /* Hand a buddy from gomem_buddy_get back to the pool (GoMem's PutBuddy).
@@ -177,17 +178,23 @@ GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b);
  * (GoMem's MemoryAllocator): one contiguous region plus an offset
  * allocator over it. The region comes from the heap (default), an mmap
  * region with transparent huge pages (--enable-mmap) or a block of the
- * shared buddy pool (--enable-buddy). Arenas of the standard sizes (1 KiB,
- * 4 KiB, 16 KiB) are recycled through a thread-safe pool. An arena is not
- * locked: use one from one thread at a time (creating and destroying
- * arenas is thread-safe). Memory is byte-granular: a pointer is aligned
- * only as far as the sizes allocated before it make it. */
+ * shared buddy pool (--enable-buddy). Arenas of the pooled sizes (up to
+ * 4 MiB) are kept whole when destroyed, in a bounded, thread-safe cache
+ * (per size class, a power of two from 1 KiB: at most 1 MiB of idle arenas,
+ * and at least one), so creating and destroying one costs no system call
+ * once the cache holds one. An arena is not locked: use one from one thread
+ * at a time (creating and destroying arenas is thread-safe). Memory is
+ * byte-granular: a pointer is aligned only as far as the sizes allocated
+ * before it make it. Built with --enable-valgrind-annotations or ASan, the
+ * bytes an arena has not handed out are inaccessible to memcheck and ASan
+ * from its first gomem_arena_malloc on. */
 
 typedef struct gomem_arena gomem_arena;
 
-/* A new arena of size bytes, all free (a standard size comes from the
- * pool when one is idle). Fails: EINVAL for size 0; ENOMEM. The caller
- * owns it (gomem_arena_destroy). Thread-safe. */
+/* A new arena of size bytes, all free (a pooled size comes from the cache
+ * when an arena of its class is idle there: O(1), no system call). Fails:
+ * EINVAL for size 0; ENOMEM. The caller owns it (gomem_arena_destroy).
+ * Thread-safe. */
 GOMEM_API GOMEM_MALLOC gomem_arena *gomem_arena_new(size_t size);
 
 /* n bytes of the arena (first fit, or best fit with --enable-twotree), or
@@ -216,9 +223,18 @@ GOMEM_API size_t gomem_arena_size(const gomem_arena *a);
 /* Its free bytes in total (0 for NULL). O(1). */
 GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a);
 
-/* Release an arena and everything allocated from it (a standard size goes
- * back to the pool). NULL is ignored. Thread-safe for distinct arenas. */
+/* Release an arena and everything allocated from it (a pooled size goes
+ * to the cache unless its class is full, then back to the system). NULL is
+ * ignored. Thread-safe for distinct arenas. */
 GOMEM_API void gomem_arena_destroy(gomem_arena *a);
+
+/* Give back to the system every idle arena of the cache and every buddy of
+ * the shared pool that is not handed out and has no block in use; returns
+ * the bytes released. Later calls refill the cache and the pool as needed.
+ * It also runs at exit (a destructor), so a leak checker sees none of this
+ * memory; call it earlier to give memory back after a burst. Thread-safe.
+ * O(idle arenas + pooled buddies). */
+GOMEM_API size_t gomem_arena_release_idle(void);
 
 /* ================================================================ the
  * scalable allocator (GoMem's ScalableMemoryAllocator): a growing set of

@@ -18,15 +18,17 @@ GOMEM_API unsigned gomem_features(void)
 
 GOMEM_API const char *gomem_strerror(int err)
 {
-    switch (err < 0 ? -err : err) {
+    /* Fold to the negative side: negating a positive int is always
+     * defined, negating INT_MIN is not. */
+    switch (err > 0 ? -err : err) {
     case 0: return "success";
-    case EINVAL: return "invalid argument: bad size, range, pointer or double free";
-    case ENOMEM: return "out of memory or no free block large enough";
-    case ENODATA: return "not enough data left to read";
-    case EOVERFLOW: return "value does not fit in 64 bits";
-    case EAGAIN: return "operation would block";
-    case EBADF: return "bad file descriptor";
-    case EPIPE: return "broken pipe";
+    case -EINVAL: return "invalid argument: bad size, range, pointer or double free";
+    case -ENOMEM: return "out of memory or no free block large enough";
+    case -ENODATA: return "not enough data left to read";
+    case -EOVERFLOW: return "value does not fit in 64 bits";
+    case -EAGAIN: return "operation would block";
+    case -EBADF: return "bad file descriptor";
+    case -EPIPE: return "broken pipe";
     default: return "unknown error";
     }
 }

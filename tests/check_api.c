@@ -1,6 +1,7 @@
 /* check_api.c - the public API as a user sees it: linked only against the
  * built libgomem, through include/gomem.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ START_TEST(test_strerror)
     ck_assert_ptr_nonnull(strstr(gomem_strerror(-ENODATA), "data"));
     ck_assert_str_eq(gomem_strerror(-12345), "unknown error");
     ck_assert_str_eq(gomem_strerror(INT32_MIN + 1), "unknown error");
+    ck_assert_str_eq(gomem_strerror(INT_MIN), "unknown error");
+    ck_assert_str_eq(gomem_strerror(INT_MAX), "unknown error");
 }
 END_TEST
 

@@ -4,8 +4,15 @@
 set -e
 lib="${top_builddir:-.}/.libs/libgomem.so"
 list="${top_srcdir:-.}/tests/exports.txt"
+la="${top_builddir:-.}/libgomem.la"
+# libtool writes dlname='' into the .la of a --disable-shared build: no
+# shared library, so no exports to check (77: automake's skip).
+if [ -f "$la" ] && grep -q "^dlname=''" "$la"; then
+    echo "exports: no shared library in this build (--disable-shared): skipped"
+    exit 77
+fi
 if [ ! -f "$lib" ]; then
-    echo "exports: $lib not built (static-only build?)" >&2
+    echo "exports: $lib not built" >&2
     exit 1
 fi
 got=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | sed 's/@.*//' | LC_ALL=C sort -u)

@@ -1,113 +1,179 @@
 /* arena.c - arenas (GoMem's MemoryAllocator): one contiguous region from a
- * backing plus an offset allocator over it, and the thread-safe pool that
- * recycles arenas of the standard sizes (GoMem's sync.Pool).
+ * backing plus an offset allocator over it, and the cache that keeps idle
+ * arenas whole for reuse (GoMem's sync.Pool, for every pooled size).
  *
- * An arena is not locked: one thread at a time uses it. The pool is a
- * spinlocked LIFO per standard size (lib/lock.h, atomic_ops.h), capped so
- * that idle arenas never hold more than POOL_CAP of each size. */
+ * An arena is not locked: one thread at a time uses it. The cache keeps,
+ * per backing and per size class (the powers of two from 1 KiB to 4 MiB),
+ * a spinlocked LIFO of idle arenas (lib/pool/lock.h, atomic_ops.h): their
+ * region stays mapped and their tree allocated, so creating and destroying
+ * an arena of a pooled size costs no system call and no malloc once the
+ * cache holds one. An arena of a pooled size takes the whole region of its
+ * class (a size of 5000 takes 8 KiB), so one cached arena serves every size
+ * of its class. Each class holds at most ARENA_CLASS_BUDGET bytes of idle
+ * arenas (at least one, at most ARENA_CLASS_MAX), so the cache never keeps
+ * more than about 14 MiB per backing; gomem_arena_release_idle empties it,
+ * and runs at exit.
+ *
+ * Tools: memory the arena has not handed out is reported to memcheck and
+ * ASan as inaccessible (annotate.h), from the first gomem_arena_malloc on
+ * ("tracked"): before that the arena may be driven through its offset
+ * allocator directly (the scalable allocator carves its bump chunks that
+ * way and reports its own allocations), so its bytes are left addressable
+ * but undefined. An idle arena in the cache is inaccessible as a whole. */
 #include "arena.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "buddy.h"
 #include "lock.h"
 
 int (*gomem__arena_fail_hook)(size_t size);
 
-/* ---------------------------------------------------------------- pool */
+/* Whether the pool annotations do anything in this build: when they do
+ * not, arenas start tracked and the first malloc has nothing to do. */
+#if defined(GOMEM__ANNOTATE) || defined(GOMEM__ASAN)
+#define ARENA_TOOLS 1
+#else
+#define ARENA_TOOLS 0
+#endif
 
-#define POOL_CAP 64
+/* ---------------------------------------------------------------- cache */
 
-static const size_t arena_pool_sizes[] = {1024, 4096, 16384};
-#define POOL_CLASSES ((int)(sizeof arena_pool_sizes / sizeof arena_pool_sizes[0]))
+#define ARENA_MIN_SHIFT 10 /* the smallest class: 1 KiB */
+#define ARENA_CLASSES 13   /* 1 KiB .. 4 MiB */
+#define ARENA_CLASS_BUDGET ((size_t)1 << 20)
+#define ARENA_CLASS_MAX 64
 
-static struct arena_pool {
+struct arena_bin {
     struct gomem__lock lock;
     gomem_arena *head;
-    size_t n;
-} arena_pool[POOL_CLASSES];
+    size_t n, cap;
+} __attribute__((aligned(64))); /* one cache line each: no false sharing */
 
-__attribute__((constructor)) static void arena_pool_init(void)
+static struct arena_bin arena_cache[GOMEM__BACKINGS][ARENA_CLASSES];
+
+__attribute__((constructor)) static void arena_cache_init(void)
 {
-    for (int c = 0; c < POOL_CLASSES; c++)
-        gomem__lock_init(&arena_pool[c].lock);
+    for (int b = 0; b < GOMEM__BACKINGS; b++)
+        for (int c = 0; c < ARENA_CLASSES; c++) {
+            size_t cap = ARENA_CLASS_BUDGET >> (ARENA_MIN_SHIFT + c);
+            gomem__lock_init(&arena_cache[b][c].lock);
+            arena_cache[b][c].cap = cap < 1 ? 1 : cap > ARENA_CLASS_MAX ? ARENA_CLASS_MAX : cap;
+        }
 }
 
-static int arena_pool_class(size_t size)
+/* Give every idle arena and buddy back at exit, so that leak checkers
+ * see nothing left (gomem_arena_release_idle(3)). */
+__attribute__((destructor)) static void arena_cache_fini(void)
 {
-    for (int c = 0; c < POOL_CLASSES; c++)
-        if (arena_pool_sizes[c] == size)
-            return c;
-    return -1;
+    (void)gomem_arena_release_idle();
 }
 
-static gomem_arena *arena_pool_pop(int c)
+/* The class of an arena of size bytes, or -1 when it is not pooled. */
+static int arena_class(size_t size)
 {
-    struct arena_pool *p = &arena_pool[c];
-    gomem__lock(&p->lock);
-    gomem_arena *a = p->head;
+    if (size > ((size_t)1 << (ARENA_MIN_SHIFT + ARENA_CLASSES - 1)))
+        return -1;
+    if (size <= ((size_t)1 << ARENA_MIN_SHIFT))
+        return 0;
+    /* ceil(log2(size)) - ARENA_MIN_SHIFT, for 1 KiB < size <= 4 MiB */
+    return (int)(sizeof(unsigned long long) * 8) - __builtin_clzll((unsigned long long)size - 1) -
+           ARENA_MIN_SHIFT;
+}
+
+static size_t arena_class_size(int c)
+{
+    return (size_t)1 << (ARENA_MIN_SHIFT + c);
+}
+
+static gomem_arena *arena_cache_pop(const struct gomem__backing *b, int c)
+{
+    struct arena_bin *bin = &arena_cache[b->id][c];
+    gomem__lock(&bin->lock);
+    gomem_arena *a = bin->head;
     if (a) {
-        p->head = a->next;
-        p->n--;
+        bin->head = a->next;
+        bin->n--;
     }
-    gomem__unlock(&p->lock);
+    gomem__unlock(&bin->lock);
     return a;
 }
 
-/* 1 if the pool took the arena (already reset), 0 if it is full. */
-static int arena_pool_push(gomem_arena *a)
+/* 1 if the cache took the arena (already reset), 0 if its bin is full. */
+static int arena_cache_push(gomem_arena *a)
 {
-    struct arena_pool *p = &arena_pool[a->pool_class];
-    gomem__lock(&p->lock);
-    int took = p->n < POOL_CAP;
+    struct arena_bin *bin = &arena_cache[a->backing->id][a->pool_class];
+    gomem__lock(&bin->lock);
+    int took = bin->n < bin->cap;
     if (took) {
-        a->next = p->head;
-        p->head = a;
-        p->n++;
+        a->next = bin->head;
+        bin->head = a;
+        bin->n++;
     }
-    gomem__unlock(&p->lock);
+    gomem__unlock(&bin->lock);
     return took;
 }
 
 size_t gomem__arena_pool_idle(size_t size)
 {
-    int c = arena_pool_class(size);
+    int c = size ? arena_class(size) : -1;
     if (c < 0)
         return 0;
-    gomem__lock(&arena_pool[c].lock);
-    size_t n = arena_pool[c].n;
-    gomem__unlock(&arena_pool[c].lock);
+    struct arena_bin *bin = &arena_cache[gomem__backing_default()->id][c];
+    gomem__lock(&bin->lock);
+    size_t n = bin->n;
+    gomem__unlock(&bin->lock);
     return n;
 }
 
+/* Give the region back to its backing, and the tree and the arena to the
+ * C library. The region becomes addressable again first: a buddy block or
+ * a heap block may be handed to someone who does not track it. */
 static void arena_free_all(gomem_arena *a)
 {
+    GOMEM__POOL_ALLOCATED(a->region.base, a->region.size);
     a->backing->put(&a->region);
     gomem_allocator_destroy(a->alloc);
     free(a);
 }
 
+GOMEM_API size_t gomem_arena_release_idle(void)
+{
+    size_t released = 0;
+    for (int b = 0; b < GOMEM__BACKINGS; b++)
+        for (int c = 0; c < ARENA_CLASSES; c++) {
+            struct arena_bin *bin = &arena_cache[b][c];
+            gomem__lock(&bin->lock);
+            gomem_arena *a = bin->head;
+            bin->head = NULL;
+            bin->n = 0;
+            gomem__unlock(&bin->lock);
+            while (a) {
+                gomem_arena *next = a->next;
+                released += a->region.size;
+                arena_free_all(a);
+                a = next;
+            }
+        }
+    /* Last: the buddy blocks of the arenas above are free by now. */
+    return released + gomem__buddy_pool_release();
+}
+
 void gomem__arena_pool_drain(void)
 {
-    for (int c = 0; c < POOL_CLASSES; c++) {
-        gomem_arena *a;
-        while ((a = arena_pool_pop(c)) != NULL)
-            arena_free_all(a);
-    }
+    (void)gomem_arena_release_idle();
 }
 
 /* ---------------------------------------------------------------- arena */
 
-gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size)
+/* A new arena whose region holds cap >= size bytes. */
+static gomem_arena *arena_make(const struct gomem__backing *b, size_t size, size_t cap, int c)
 {
-    if (!b || size == 0) {
-        errno = EINVAL;
-        return NULL;
-    }
     gomem_arena *a = malloc(sizeof *a);
     if (!a)
         goto nomem;
-    if ((gomem__arena_fail_hook && gomem__arena_fail_hook(size)) || b->get(size, &a->region) != 0)
+    if ((gomem__arena_fail_hook && gomem__arena_fail_hook(size)) || b->get(cap, &a->region) != 0)
         goto free_struct;
     if (!(a->alloc = gomem_allocator_new(size)))
         goto put_region;
@@ -115,8 +181,13 @@ gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size)
     a->size = size;
     a->used = 0;
     a->backing = b;
-    a->pool_class = -1;
+    a->pool_class = c;
+    a->tracked = !ARENA_TOOLS;
     a->next = NULL;
+    /* Addressable and undefined up to size (see the top of the file); the
+     * rest of the class is never handed out. */
+    GOMEM__POOL_FREED(a->base + size, cap - size);
+    GOMEM__POOL_ALLOCATED(a->base, size);
     return a;
 put_region:
     b->put(&a->region);
@@ -127,16 +198,33 @@ nomem:
     return NULL;
 }
 
+gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size)
+{
+    if (!b || size == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    int c = arena_class(size);
+    if (c < 0)
+        return arena_make(b, size, size, -1);
+    gomem_arena *a = arena_cache_pop(b, c);
+    if (a) {
+        /* Cannot fail: the tree of an idle arena has its one free node. */
+        if (GOMEM__UNLIKELY(a->size != size) && gomem_allocator_reset(a->alloc, size) == 0)
+            a->size = size;
+        if (GOMEM__LIKELY(a->size == size)) {
+            GOMEM__POOL_ALLOCATED(a->base, size);
+            a->tracked = !ARENA_TOOLS;
+            return a;
+        }
+        arena_free_all(a);
+    }
+    return arena_make(b, size, arena_class_size(c), c);
+}
+
 GOMEM_API gomem_arena *gomem_arena_new(size_t size)
 {
-    int c = arena_pool_class(size);
-    gomem_arena *a = c >= 0 ? arena_pool_pop(c) : NULL;
-    if (a)
-        return a;
-    a = gomem__arena_new_with(gomem__backing_default(), size);
-    if (a)
-        a->pool_class = c;
-    return a;
+    return gomem__arena_new_with(gomem__backing_default(), size);
 }
 
 GOMEM_API void gomem_arena_destroy(gomem_arena *a)
@@ -144,13 +232,33 @@ GOMEM_API void gomem_arena_destroy(gomem_arena *a)
     if (!a)
         return;
     if (a->pool_class >= 0) {
-        /* Cannot fail: a is valid and its size is not 0. */
-        (void)gomem_allocator_reset(a->alloc, a->size);
+        /* The tree is reset only when something is still allocated: a
+         * wholly free arena's tree is already one free block. A reset of
+         * a full arena needs a tree node; without one (no memory) the
+         * arena is released instead of kept half reset. */
+        int clean = gomem_allocator_free_size(a->alloc) == a->size ||
+                    gomem_allocator_reset(a->alloc, a->size) == 0;
         a->used = 0;
-        if (arena_pool_push(a))
+        GOMEM__POOL_FREED(a->base, a->region.size);
+        if (clean && arena_cache_push(a))
             return;
     }
     arena_free_all(a);
+}
+
+static int arena_track_block(size_t off, size_t n, void *arg)
+{
+    gomem_arena *a = arg;
+    GOMEM__POOL_FREED(a->base + off, n);
+    return 0;
+}
+
+/* From now on the tools see exactly what the arena handed out: its free
+ * blocks become inaccessible. */
+static GOMEM__NOINLINE void arena_track(gomem_arena *a)
+{
+    (void)gomem_allocator_foreach_free(a->alloc, arena_track_block, a);
+    a->tracked = 1;
 }
 
 GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n)
@@ -160,11 +268,14 @@ GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n)
         errno = EINVAL;
         return NULL;
     }
+    if (ARENA_TOOLS && GOMEM__UNLIKELY(!a->tracked))
+        arena_track(a);
     if (gomem_allocator_alloc(a->alloc, n, &off) != 0) {
         errno = ENOMEM;
         return NULL;
     }
     a->used += n;
+    GOMEM__POOL_ALLOCATED(a->base + off, n);
     return a->base + off;
 }
 
@@ -176,8 +287,10 @@ GOMEM_API int gomem_arena_free(gomem_arena *a, void *p, size_t n)
     if (n > a->size - off)
         return -EINVAL; /* runs past the arena */
     int r = gomem_allocator_free(a->alloc, off, n);
-    if (r == 0)
+    if (r == 0) {
         a->used -= n;
+        GOMEM__POOL_FREED(p, n);
+    }
     return r;
 }
 
@@ -240,8 +353,10 @@ int gomem__arena_check(const gomem_arena *a, size_t reserved)
     if (!a)
         return -EINVAL;
     struct arena_walk w = {a->size, 0, 0, 0};
-    if (a->base != a->region.base || a->size != a->region.size || !a->alloc ||
-        gomem_allocator_size(a->alloc) != a->size) {
+    if (a->base != a->region.base || a->size > a->region.size || !a->alloc ||
+        gomem_allocator_size(a->alloc) != a->size ||
+        (a->pool_class >= 0 ? a->region.size != arena_class_size(a->pool_class)
+                            : a->region.size != a->size)) {
         fprintf(stderr, "gomem__arena_check: arena %p: region and allocator disagree\n", (void *)a);
         return -EFAULT;
     }

@@ -8,17 +8,19 @@
 
 struct gomem_arena {
     unsigned char *base;       /* region.base */
-    size_t size;               /* region.size */
+    size_t size;               /* bytes of the arena, at most region.size */
     size_t used;               /* bytes handed out and not given back */
     gomem_allocator *alloc;    /* free ranges of [0, size) */
     const struct gomem__backing *backing;
-    struct gomem__region region;
-    int pool_class;            /* index of its standard size, or -1 */
-    struct gomem_arena *next;  /* link in the arena pool */
+    struct gomem__region region; /* its size class's bytes, or size */
+    int pool_class;            /* its size class in the cache, or -1 */
+    int tracked;               /* free space reported inaccessible to the tools */
+    struct gomem_arena *next;  /* link in the cache */
 };
 
-/* An arena on a given backing, never pooled (the benchmark and white-box
- * tests use it to drive each backing). NULL with errno EINVAL or ENOMEM. */
+/* gomem_arena_new on a given backing, through that backing's cache (the
+ * benchmark and white-box tests use it to drive each backing). NULL with
+ * errno EINVAL or ENOMEM. */
 gomem_arena *gomem__arena_new_with(const struct gomem__backing *b, size_t size);
 
 /* Check an arena: its free blocks are in bounds, sorted and never touch,
@@ -32,10 +34,12 @@ int gomem__arena_check(const gomem_arena *a, size_t reserved);
  * memory. Not thread-safe to change while arenas are being created. */
 extern int (*gomem__arena_fail_hook)(size_t size);
 
-/* Idle arenas in the pool for a standard size (0 for other sizes). */
+/* Idle arenas in the cache of this build's backing for the size class of
+ * size (0 for sizes that are not pooled). */
 size_t gomem__arena_pool_idle(size_t size);
 
-/* Release every idle pooled arena (tests, before a leak check). */
+/* Release every idle arena and buddy: gomem_arena_release_idle() for the
+ * tests, before a leak check. */
 void gomem__arena_pool_drain(void);
 
 #endif /* GOMEM_ARENA_H */

@@ -17,8 +17,12 @@ struct gomem__region {
     void *cookie; /* the backing's own (the owning buddy) */
 };
 
+/* Each backing's index (arena.c keeps a cache per backing). */
+enum { GOMEM__BACKING_HEAP, GOMEM__BACKING_MMAP, GOMEM__BACKING_BUDDY, GOMEM__BACKINGS };
+
 struct gomem__backing {
     const char *name;
+    int id; /* GOMEM__BACKING_* */
     /* Fill *r with a region of size bytes: 0, -EINVAL for size 0, -ENOMEM
      * when the system has no memory (then *r is unchanged). Thread-safe. */
     int (*get)(size_t size, struct gomem__region *r);

@@ -32,4 +32,4 @@ static void buddy_put(struct gomem__region *r)
         gomem__os_unmap(r->base, r->size);
 }
 
-const struct gomem__backing gomem__backing_buddy = {"buddy", buddy_get, buddy_put};
+const struct gomem__backing gomem__backing_buddy = {"buddy", GOMEM__BACKING_BUDDY, buddy_get, buddy_put};

@@ -24,4 +24,4 @@ static void heap_put(struct gomem__region *r)
     free(r->base);
 }
 
-const struct gomem__backing gomem__backing_heap = {"heap", heap_get, heap_put};
+const struct gomem__backing gomem__backing_heap = {"heap", GOMEM__BACKING_HEAP, heap_get, heap_put};

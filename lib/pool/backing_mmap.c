@@ -22,4 +22,4 @@ static void mmap_put(struct gomem__region *r)
     gomem__os_unmap(r->base, r->size);
 }
 
-const struct gomem__backing gomem__backing_mmap = {"mmap", mmap_get, mmap_put};
+const struct gomem__backing gomem__backing_mmap = {"mmap", GOMEM__BACKING_MMAP, mmap_get, mmap_put};

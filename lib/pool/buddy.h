@@ -44,4 +44,9 @@ void gomem__buddy_pool_free(gomem_buddy *owner, void *p);
 /* How many buddies the shared pool holds. Thread-safe. */
 size_t gomem__buddy_pool_count(void);
 
+/* Unmap and free every pooled buddy that is not handed out and has no
+ * block allocated; returns the bytes of address space given back.
+ * Thread-safe. O(pool size). */
+size_t gomem__buddy_pool_release(void);
+
 #endif /* GOMEM_BUDDY_H */

@@ -3,9 +3,11 @@
  *
  * Each pooled buddy manages a GOMEM__BUDDY_POOL_SIZE anonymous mmap
  * reservation: it costs address space, and physical memory only where a
- * block is touched. Pooled buddies live until the process exits, reachable
- * from the list below. The list only grows, and is walked under its lock;
- * each buddy has its own lock for its blocks. Lock order: pool, then buddy. */
+ * block is touched. Pooled buddies stay reachable from the list below, which
+ * is walked under its lock, until gomem_arena_release_idle (also run at
+ * exit) unmaps those that are idle: not handed out and without a block in
+ * use. Each buddy has its own lock for its blocks. Lock order: pool, then
+ * buddy. */
 #include "buddy.h"
 #include "os.h"
 
@@ -93,4 +95,28 @@ size_t gomem__buddy_pool_count(void)
     size_t n = buddy_pool_n;
     gomem__unlock(&buddy_pool_lock);
     return n;
+}
+
+size_t gomem__buddy_pool_release(void)
+{
+    size_t released = 0;
+    gomem__lock(&buddy_pool_lock);
+    for (gomem_buddy **link = &buddy_pool_list; *link;) {
+        gomem_buddy *b = *link;
+        gomem__lock(&b->lock);
+        int idle = !b->held && b->used == 0;
+        gomem__unlock(&b->lock);
+        if (!idle) {
+            link = &b->next;
+            continue;
+        }
+        *link = b->next;
+        buddy_pool_n--;
+        gomem__os_unmap(b->base, b->size);
+        released += b->size;
+        b->pooled = 0; /* now gomem_buddy_destroy frees it */
+        gomem_buddy_destroy(b);
+    }
+    gomem__unlock(&buddy_pool_lock);
+    return released;
 }

@@ -89,6 +89,20 @@ START_TEST(test_empty)
     size_t w = 99;
     ck_assert_int_eq(gomem_memory_writev(&m, 1, &w), 0);
     ck_assert_uint_eq(w, 0);
+    /* Empty means no system call, so no fd to refuse either: also with
+     * empty segments, and with a negative or closed fd. */
+    writev_calls = 0;
+    w = 99;
+    ck_assert_int_eq(gomem_memory_writev(&m, -1, &w), 0);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(gomem_memory_push(&m, NULL, 0), 0);
+    ck_assert_int_eq(gomem_memory_push(&m, src, 0), 0);
+    w = 99;
+    ck_assert_int_eq(gomem_memory_writev(&m, -1, &w), 0);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(gomem_memory_writev(&m, INT_MAX, NULL), 0);
+    ck_assert_int_eq(writev_calls, 0);
+    gomem_memory_reset(&m);
     CHECK_MEM(&m);
     gomem_memory_destroy(&m);
     gomem_memory_destroy(&m);

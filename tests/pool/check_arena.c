@@ -1,9 +1,11 @@
 /* check_arena.c - arenas on each backing, the arena pool, and failures. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "pool/arena.h"
+#include "pool/buddy.h"
 #include "testutil.h"
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
@@ -120,17 +122,176 @@ START_TEST(test_pool)
         ck_assert_uint_eq(gomem__arena_pool_idle(sizes[i]), 0);
         gomem_arena_destroy(b);
     }
-    /* Other sizes are not pooled; the pool is capped. */
-    gomem_arena_destroy(gomem_arena_new(2048));
-    ck_assert_uint_eq(gomem__arena_pool_idle(2048), 0);
+    /* Sizes above 4 MiB are not pooled; each class is capped at 1 MiB of
+     * idle arenas (64 at most, 1 at least). */
+    gomem_arena_destroy(gomem_arena_new(((size_t)4 << 20) + 1));
+    ck_assert_uint_eq(gomem__arena_pool_idle(((size_t)4 << 20) + 1), 0);
     gomem_arena *many[100];
     for (size_t i = 0; i < 100; i++)
         ck_assert_ptr_nonnull(many[i] = gomem_arena_new(1024));
     for (size_t i = 0; i < 100; i++)
         gomem_arena_destroy(many[i]);
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 64);
+    const size_t caps[][2] = {{65536, 16}, {(size_t)1 << 20, 1}, {(size_t)4 << 20, 1}};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < caps[k][1] + 2; i++)
+            ck_assert_ptr_nonnull(many[i] = gomem_arena_new(caps[k][0]));
+        for (size_t i = 0; i < caps[k][1] + 2; i++)
+            gomem_arena_destroy(many[i]);
+        ck_assert_uint_eq(gomem__arena_pool_idle(caps[k][0]), caps[k][1]);
+    }
     gomem__arena_pool_drain();
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle((size_t)4 << 20), 0);
+}
+END_TEST
+
+/* Every size up to 4 MiB has a class (the next power of two from 1 KiB):
+ * one idle arena serves each size of its class, on every backing, with its
+ * region and tree kept. */
+START_TEST(test_classes)
+{
+    const struct gomem__backing *bk = backings[_i];
+    gomem__arena_pool_drain();
+    gomem_arena *a = gomem__arena_new_with(bk, 5000);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->region.size, 8192);
+    ck_assert_uint_eq(gomem_arena_size(a), 5000);
+    ck_assert_int_eq(gomem_arena_contains(a, a->base + 4999), 1);
+    ck_assert_int_eq(gomem_arena_contains(a, a->base + 5000), 0);
+    EXPECT_NULL_ERRNO(gomem_arena_malloc(a, 5001), ENOMEM);
+    unsigned char *p = gomem_arena_malloc(a, 3000);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 7, 3000);
+    unsigned char *base = a->base;
+    gomem_arena_destroy(a); /* still holding 3000 bytes */
+
+    gomem_arena *b = gomem__arena_new_with(bk, 8192); /* the same class */
+    ck_assert_ptr_eq(b, a);
+    ck_assert_ptr_eq(b->base, base);
+    ck_assert_uint_eq(gomem_arena_size(b), 8192);
+    ck_assert_uint_eq(gomem_arena_free_size(b), 8192);
+    ck_assert_int_eq(gomem__arena_check(b, 0), 0);
+    ck_assert_ptr_eq(gomem_arena_malloc(b, 8192), base);
+    memset(base, 8, 8192);
+    gomem_arena_destroy(b);
+
+    gomem_arena *c = gomem__arena_new_with(bk, 4097); /* smaller, same class */
+    ck_assert_ptr_eq(c, a);
+    ck_assert_uint_eq(gomem_arena_size(c), 4097);
+    ck_assert_uint_eq(gomem_arena_free_size(c), 4097);
+    ck_assert_int_eq(gomem__arena_check(c, 0), 0);
+    gomem_arena *d = gomem__arena_new_with(bk, 4097); /* the cache is empty */
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_ne(d, c);
+    gomem_arena_destroy(c);
+    gomem_arena_destroy(d);
+
+    /* Sizes of 1 byte and of exactly 4 MiB are pooled; above is not. */
+    gomem_arena *e = gomem__arena_new_with(bk, 1), *f = gomem__arena_new_with(bk, (size_t)4 << 20);
+    gomem_arena *g = gomem__arena_new_with(bk, ((size_t)4 << 20) + 1);
+    ck_assert_uint_eq(e->region.size, 1024);
+    ck_assert_uint_eq(f->region.size, (size_t)4 << 20);
+    ck_assert_uint_eq(g->region.size, ((size_t)4 << 20) + 1);
+    ck_assert_int_eq(g->pool_class, -1);
+    for (gomem_arena **x = (gomem_arena *[]){e, f, g, NULL}; *x; x++) {
+        ck_assert_int_eq(gomem__arena_check(*x, 0), 0);
+        ck_assert_ptr_nonnull(gomem_arena_malloc(*x, (*x)->size));
+        (*x)->base[(*x)->size - 1] = 1;
+        gomem_arena_destroy(*x);
+    }
+    ck_assert_uint_gt(gomem_arena_release_idle(), 0);
+}
+END_TEST
+
+/* gomem_arena_release_idle empties the cache of every backing and unmaps
+ * the pooled buddies that are idle, and everything works afterwards. */
+START_TEST(test_release_idle)
+{
+    gomem__arena_pool_drain();
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0);
+    for (size_t i = 0; i < 3; i++)
+        gomem_arena_destroy(gomem__arena_new_with(backings[i], 65536));
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 3 * 65536 + GOMEM__BUDDY_POOL_SIZE);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle(65536), 0);
+
+    /* A buddy handed out, or one with a block in use, stays. */
+    gomem_buddy *held = gomem_buddy_get();
+    ck_assert_ptr_nonnull(held);
+    gomem_arena *live = gomem__arena_new_with(&gomem__backing_buddy, (size_t)8 << 20);
+    ck_assert_ptr_nonnull(live);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0);
+    ck_assert_int_eq(gomem_buddy_put(held), 0);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0); /* live holds a block */
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
+    memset(live->base, 1, 4096);
+    gomem_arena_destroy(live); /* not pooled: its block goes back at once */
+    ck_assert_uint_eq(gomem_arena_release_idle(), GOMEM__BUDDY_POOL_SIZE);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
+
+    gomem_arena *a = gomem__arena_new_with(&gomem__backing_buddy, 4096);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(gomem_arena_malloc(a, 4096));
+    memset(a->base, 2, 4096);
+    gomem_arena_destroy(a);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 4096 + GOMEM__BUDDY_POOL_SIZE);
+}
+END_TEST
+
+/* Threads creating and destroying arenas of every class on every backing
+ * at once, while one of them empties the cache now and then: each arena
+ * is whole and its own (canaries) and every check holds. */
+struct cache_worker {
+    uint64_t seed;
+    long steps;
+    int releases;
+    int bad; /* the first failed step + 1, or 0 */
+};
+
+static void *cache_worker(void *arg)
+{
+    struct cache_worker *w = arg;
+    uint64_t rng = w->seed;
+    for (long step = 0; step < w->steps && !w->bad; step++) {
+        const struct gomem__backing *bk = backings[test_range(&rng, 0, 2)];
+        size_t size = (size_t)1 << test_range(&rng, 10, 22);
+        size = test_range(&rng, size / 2 + 1, size);
+        gomem_arena *a = gomem__arena_new_with(bk, size);
+        size_t n = test_range(&rng, 1, size < 4096 ? size : 4096);
+        unsigned char *p = a ? gomem_arena_malloc(a, n) : NULL;
+        if (!p || gomem_arena_size(a) != size || gomem__arena_check(a, 0) != 0) {
+            w->bad = (int)step + 1;
+            break;
+        }
+        canary_fill(p, n);
+        if (!canary_intact(p, n) || gomem_arena_free(a, p, n) != 0 || gomem_arena_free_size(a) != size)
+            w->bad = (int)step + 1;
+        gomem_arena_destroy(a);
+        if (w->releases && step % 97 == 0)
+            (void)gomem_arena_release_idle();
+    }
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    struct cache_worker w[4];
+    pthread_t t[4];
+    long steps = test_steps(20000);
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct cache_worker){test_seed(0xCAC4Eull) + (uint64_t)i * 7919, steps, i == 0, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, cache_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_msg(w[i].bad == 0, "thread %d (seed %#llx) failed at step %d", i,
+                      (unsigned long long)w[i].seed, w[i].bad - 1);
+    }
+    gomem__arena_pool_drain();
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
 }
 END_TEST
 
@@ -188,16 +349,16 @@ START_TEST(test_model)
                               (unsigned long long)seed, step, n, best);
             }
         } else {
+            /* The canaries are read before the free: freed bytes are no
+             * longer the test's to read (memcheck and ASan see to it). */
+            for (size_t i = off; all_used && i < off + n; i++)
+                REQUIRE(a->base[i] == map[i], "seed %#llx step %ld: canary", (unsigned long long)seed,
+                        step);
             int r = gomem_arena_free(a, a->base + off, n);
             REQUIRE(r == (all_used ? 0 : -EINVAL), "seed %#llx step %ld: free = %d",
                           (unsigned long long)seed, step, r);
-            if (r == 0) {
-                for (size_t i = off; i < off + n; i++) {
-                    REQUIRE(a->base[i] == map[i], "seed %#llx step %ld: canary",
-                                  (unsigned long long)seed, step);
-                    map[i] = 0;
-                }
-            }
+            if (r == 0)
+                memset(map + off, 0, n);
         }
         REQUIRE(gomem__arena_check(a, 0) == 0, "seed %#llx step %ld: check", (unsigned long long)seed, step);
     }
@@ -214,6 +375,9 @@ int main(void)
     tcase_add_loop_test(tc, test_backings, 0, 3);
     tcase_add_test(tc, test_api);
     tcase_add_test(tc, test_pool);
+    tcase_add_loop_test(tc, test_classes, 0, 3);
+    tcase_add_test(tc, test_release_idle);
+    tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
