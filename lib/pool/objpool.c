@@ -104,8 +104,7 @@ struct gomem_objpool {
 };
 
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
-static pthread_key_t objpool_key;
-static pthread_once_t objpool_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t objpool_key; /* made by the first new, under registry */
 static int objpool_key_ok;
 static volatile AO_t objpool_ids;
 
@@ -237,11 +236,6 @@ static void objpool_thread_exit(void *head)
     tl_last = NULL;
 }
 
-static void objpool_key_create(void)
-{
-    objpool_key_ok = pthread_key_create(&objpool_key, objpool_thread_exit) == 0;
-}
-
 /* This thread's magazine for p, made on first use; NULL when none could be
  * made (the caller then uses the shared stack directly). */
 static struct objpool_cache *objpool_cache(gomem_objpool *p)
@@ -249,8 +243,7 @@ static struct objpool_cache *objpool_cache(gomem_objpool *p)
     for (struct objpool_cache *c = tl_list; c; c = c->tnext)
         if (c->id == p->id)
             return tl_last = c;
-    pthread_once(&objpool_key_once, objpool_key_create);
-    struct objpool_cache *c = objpool_key_ok ? malloc(sizeof *c) : NULL;
+    struct objpool_cache *c = malloc(sizeof *c);
     if (!c)
         return NULL;
     *c = (struct objpool_cache){.id = p->id, .pool = p};
@@ -309,7 +302,14 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
         return NULL;
     }
     stride &= ~(align - 1);
-    gomem_objpool *p = calloc(1, sizeof *p);
+    /* The key whose destructor flushes a thread's caches at its exit. Made
+     * here, under the mutex (helgrind does not model pthread_once). */
+    pthread_mutex_lock(&registry);
+    if (!objpool_key_ok)
+        objpool_key_ok = pthread_key_create(&objpool_key, objpool_thread_exit) == 0;
+    int key_ok = objpool_key_ok;
+    pthread_mutex_unlock(&registry);
+    gomem_objpool *p = key_ok ? calloc(1, sizeof *p) : NULL;
     if (!p) {
         errno = ENOMEM;
         return NULL;
@@ -431,8 +431,7 @@ GOMEM_API void gomem_objpool_destroy(gomem_objpool *p)
             if (tl_last == c)
                 tl_last = NULL;
             free(c);
-            if (objpool_key_ok)
-                (void)pthread_setspecific(objpool_key, tl_list);
+            (void)pthread_setspecific(objpool_key, tl_list);
             break;
         }
     }
