@@ -430,6 +430,17 @@ GOMEM_API size_t gomem_memory_copy_to(const gomem_memory *m, void *dst, size_t c
  * NULL with errno EINVAL for a NULL m, or ENOMEM. O(size + count). */
 GOMEM_API GOMEM_MALLOC void *gomem_memory_to_bytes(const gomem_memory *m);
 
+/* Append one contiguous copy of every byte of src (GoMem's CopyFrom) as a
+ * new last segment of m, and return it. The copy comes from malloc and is
+ * the caller's: m references it like any pushed segment, and the caller
+ * frees it with free() once m no longer needs it (gomem_memory_destroy
+ * does not). An empty src appends an empty segment whose pointer is still
+ * freeable. src may be m. All or nothing: NULL with errno EINVAL (a NULL
+ * argument), EOVERFLOW (the total size would not fit in size_t) or ENOMEM,
+ * and m unchanged. For a copy that goes back with the rest of a recyclable
+ * memory, see gomem_recyclable_copy_from. O(src size + src count). */
+GOMEM_API void *gomem_memory_copy_from(gomem_memory *m, const gomem_memory *src);
+
 /* 1 if a and b hold the same bytes in the same order, however they are
  * split into segments; 0 otherwise, or if either is NULL. O(size + count). */
 GOMEM_API int gomem_memory_equal(const gomem_memory *a, const gomem_memory *b);
@@ -490,6 +501,35 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n);
 /* Append [buf, buf + n), which the caller owns: recycle leaves it alone.
  * Errors as gomem_memory_push. */
 GOMEM_API int gomem_recyclable_add(gomem_recyclable *rm, const void *buf, size_t n);
+
+/* GoMem's CopyFrom on a RecyclableMemory: append one contiguous copy of
+ * every byte of src as a new segment from rm's allocator, exactly as
+ * gomem_recyclable_next does, so recycle gives it back with the others;
+ * returns it. src may be rm->mem. NULL with errno EINVAL (NULL arguments,
+ * or an empty src), EOVERFLOW or ENOMEM; then nothing changed. O(src size
+ * + src count) plus the allocator. */
+GOMEM_API void *gomem_recyclable_copy_from(gomem_recyclable *rm, const gomem_memory *src);
+
+/* A capacity hint (GoMem's InitRecycleIndexes): make room in rm's
+ * bookkeeping for n more segments, so the next n calls of next, add or
+ * copy_from do not grow it. Optional; n == 0 does nothing. -EINVAL for a
+ * NULL rm; -ENOMEM or -EOVERFLOW when the room cannot be made (segments
+ * and contents unchanged). O(segments). */
+GOMEM_API int gomem_recyclable_reserve(gomem_recyclable *rm, size_t n);
+
+/* The scalable allocator next takes segments from (GoMem's GetAllocator):
+ * the one given to init or set_allocator. NULL with errno EINVAL for a
+ * NULL rm. O(1). */
+GOMEM_API gomem_scalable *gomem_recyclable_get_allocator(const gomem_recyclable *rm);
+
+/* Take later segments from s (GoMem's SetAllocator; s must outlive rm).
+ * Refused while segments next handed out are outstanding, since recycle
+ * gives each back to the allocator it came from: -EBUSY until
+ * gomem_recyclable_recycle (segments from add do not count). s equal to
+ * the current allocator always succeeds. -EINVAL for a NULL rm or s. A
+ * refused call changes nothing. The same in the --disable-rm build, whose
+ * segments come from malloc whatever s is. O(1). */
+GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalable *s);
 
 /* Give back every segment next handed out (whatever was done to rm->mem
  * meanwhile), then forget every segment: rm is empty and reusable. Segments
