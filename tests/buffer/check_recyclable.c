@@ -13,8 +13,9 @@
 #ifndef CHECK_RM_ALT
 #define CHECK_RM_ALT 0
 #endif
-/* Segments come from the scalable allocator, which is itself pooled. */
-#define POOLED (GOMEM_HAVE_RM && !CHECK_RM_ALT)
+/* Segments come from the scalable allocator: the pooled backing was
+ * configured, or this is the --disable-rm build's test of the other one. */
+#define POOLED (GOMEM_HAVE_RM != CHECK_RM_ALT)
 
 #define CHECK_RM(rm)                                                          \
     do {                                                                      \
