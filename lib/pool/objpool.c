@@ -5,12 +5,16 @@
  * each new slab twice the slots of the last, so a pool has a few dozen
  * slabs at most and they never move. A slab keeps one state byte per
  * slot: OUT while the caller holds the object, FREE otherwise. put finds
- * the slab by address (a scan from the newest, largest slab; the slab
- * table is append-only and published with a release store, so the scan
- * takes no lock) and the slot by an exact division (a multiply by the
- * inverse of the stride's odd part), then checks the state byte: that is
- * how a foreign pointer, an interior pointer and a second put are refused
- * without changing anything.
+ * the slab by address (a scan from the newest, largest slab) and the slot
+ * by an exact division (a multiply by the inverse of the stride's odd
+ * part), then checks the state byte: that is how a foreign pointer, an
+ * interior pointer and a second put are refused without changing
+ * anything. The slab table only grows, and its entries never change once
+ * added; each thread's magazine remembers how many slabs the thread saw
+ * under the pool's lock, and the lock-free scan reads only those, so it
+ * needs neither an atomic load nor a tool annotation. A pointer that scan
+ * does not place (a slab made since, or a foreign pointer) goes to the
+ * slow path, which looks again under the lock.
  *
  * Free objects live in a per-thread magazine (a small array, touched only
  * by its thread: no lock, no atomic read-modify-write) in front of a
@@ -33,20 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <atomic_ops.h>
-
-/* Helgrind does not see a release store and an acquire load as a
- * happens-before edge; tell it about the one the slab table relies on.
- * Whatever makes lib/pool/lock.h include helgrind.h turns these on; the
- * release build compiles them to nothing. */
-#ifdef ANNOTATE_HAPPENS_BEFORE
-#define OBJPOOL_HB_BEFORE(p) ANNOTATE_HAPPENS_BEFORE(p)
-#define OBJPOOL_HB_AFTER(p) ANNOTATE_HAPPENS_AFTER(p)
-#else
-#define OBJPOOL_HB_BEFORE(p) ((void)(p))
-#define OBJPOOL_HB_AFTER(p) ((void)(p))
-#endif
 
 #define OBJPOOL_MAG 64          /* objects a thread's magazine holds */
 #define OBJPOOL_BATCH 32        /* objects moved to or from the shared stack at once */
@@ -74,6 +64,7 @@ struct objpool_slab {
 struct objpool_cache {
     uint64_t id; /* the pool's; never changes */
     size_t n;
+    size_t nseen; /* slabs this thread saw under the pool's lock */
     struct objpool_entry e[OBJPOOL_MAG];
     gomem_objpool *pool;                 /* dangling once dead */
     struct objpool_cache *tnext;         /* the thread's list */
@@ -91,10 +82,10 @@ struct gomem_objpool {
     gomem_objpool_fn init, reset;
     void *arg;
     /* The slab table: entries below nslabs never change. */
-    volatile AO_t nslabs;
     struct objpool_slab slab[OBJPOOL_MAXSLABS];
     /* Under lock. */
     struct gomem__lock lock;
+    size_t nslabs;
     size_t carved;               /* slots handed out of the newest slab */
     size_t total;                /* slots in all slabs */
     struct objpool_entry *stack; /* free objects, room for total */
@@ -106,7 +97,7 @@ struct gomem_objpool {
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t objpool_key; /* made by the first new, under registry */
 static int objpool_key_ok;
-static volatile AO_t objpool_ids;
+static uint64_t objpool_ids; /* under registry */
 
 #if defined(__GNUC__) && defined(__ELF__)
 #define OBJPOOL_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -118,12 +109,11 @@ static OBJPOOL_TLS struct objpool_cache *tl_list; /* every magazine of this thre
 
 /* ---------------------------------------------------------------- slabs */
 
-/* The state byte of obj if it is the start of a slot of p, else NULL. No
- * lock: slabs below nslabs never change. */
-static inline uint8_t *objpool_state(const gomem_objpool *p, const void *obj)
+/* The state byte of obj if it is the start of a slot of one of p's first
+ * n slabs, else NULL. No lock: the caller saw nslabs >= n under the lock,
+ * and those slabs never change. */
+static inline uint8_t *objpool_state(const gomem_objpool *p, const void *obj, size_t n)
 {
-    size_t n = (size_t)AO_load_acquire(&p->nslabs);
-    OBJPOOL_HB_AFTER(&p->nslabs);
     uintptr_t a = (uintptr_t)obj;
     for (size_t i = n; i-- > 0;) {
         const struct objpool_slab *s = &p->slab[i];
@@ -142,7 +132,7 @@ static inline uint8_t *objpool_state(const gomem_objpool *p, const void *obj)
 /* Add a slab of twice the last one's slots. Under the lock. 0 or -ENOMEM. */
 static int objpool_grow(gomem_objpool *p)
 {
-    size_t n = (size_t)p->nslabs;
+    size_t n = p->nslabs;
     if (n == OBJPOOL_MAXSLABS)
         return -ENOMEM;
     size_t nslots = n ? p->slab[n - 1].nslots * 2 : OBJPOOL_FIRST_BYTES / p->stride;
@@ -171,8 +161,7 @@ static int objpool_grow(gomem_objpool *p)
     p->slab[n] = (struct objpool_slab){base, bytes, nslots, state, a};
     p->total = total;
     p->carved = 0;
-    OBJPOOL_HB_BEFORE(&p->nslabs);
-    AO_store_release(&p->nslabs, n + 1);
+    p->nslabs = n + 1;
     return 0;
 }
 
@@ -187,10 +176,10 @@ static size_t objpool_take(gomem_objpool *p, struct objpool_entry *out, size_t w
     memcpy(out, p->stack + p->nstack, k * sizeof *out);
     if (k)
         return k;
-    size_t n = (size_t)p->nslabs;
+    size_t n = p->nslabs;
     if ((n == 0 || p->carved == p->slab[n - 1].nslots) && objpool_grow(p) != 0)
         return 0;
-    struct objpool_slab *s = &p->slab[(size_t)p->nslabs - 1];
+    struct objpool_slab *s = &p->slab[p->nslabs - 1];
     for (; k < want && p->carved < s->nslots; k++, p->carved++)
         out[k] = (struct objpool_entry){(void *)(s->base + p->carved * p->stride), s->state + p->carved};
     *fresh = k;
@@ -308,13 +297,14 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
     if (!objpool_key_ok)
         objpool_key_ok = pthread_key_create(&objpool_key, objpool_thread_exit) == 0;
     int key_ok = objpool_key_ok;
+    uint64_t id = ++objpool_ids;
     pthread_mutex_unlock(&registry);
     gomem_objpool *p = key_ok ? calloc(1, sizeof *p) : NULL;
     if (!p) {
         errno = ENOMEM;
         return NULL;
     }
-    p->id = (uint64_t)AO_fetch_and_add1(&objpool_ids) + 1;
+    p->id = id;
     p->size = size;
     p->stride = stride;
     p->align = align;
@@ -331,7 +321,6 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
     p->reset = reset;
     p->arg = arg;
     gomem__lock_init(&p->lock);
-    GOMEM__HG_IGNORE(&p->nslabs, sizeof p->nslabs);
     return p;
 }
 
@@ -351,6 +340,8 @@ GOMEM__NOINLINE static void *objpool_get_slow(gomem_objpool *p)
     size_t fresh;
     gomem__lock(&p->lock);
     size_t k = objpool_take(p, got, c ? OBJPOOL_BATCH : 1, &fresh);
+    if (c)
+        c->nseen = p->nslabs;
     gomem__unlock(&p->lock);
     if (!k) {
         errno = ENOMEM;
@@ -377,37 +368,63 @@ GOMEM_API void *gomem_objpool_get(gomem_objpool *p)
     return objpool_get_slow(p);
 }
 
-GOMEM__NOINLINE static void objpool_put_slow(gomem_objpool *p, void *obj, uint8_t *st)
+/* A put the fast path did not finish: a pool with a reset callback, no
+ * magazine yet, a full one, or a pointer outside the slabs the magazine
+ * knows (then the lock shows every slab made so far). */
+GOMEM__NOINLINE static int objpool_put_slow(gomem_objpool *p, void *obj)
 {
-    struct objpool_cache *c = objpool_cache(p);
+    struct objpool_cache *c = tl_last;
+    if (!c || c->id != p->id)
+        c = objpool_cache(p);
+    uint8_t *st = c ? objpool_state(p, obj, c->nseen) : NULL;
+    if (!st) {
+        gomem__lock(&p->lock);
+        size_t n = p->nslabs;
+        gomem__unlock(&p->lock);
+        if (c)
+            c->nseen = n;
+        st = objpool_state(p, obj, n);
+    }
+    if (!st || *st != SLOT_OUT)
+        return -EINVAL;
+    if (p->reset)
+        p->reset(obj, p->arg);
+    *st = SLOT_FREE;
     if (c && c->n < OBJPOOL_MAG) {
         c->e[c->n++] = (struct objpool_entry){obj, st};
-        return;
+        return 0;
     }
     gomem__lock(&p->lock);
     if (c)
         objpool_flush_locked(p, c, OBJPOOL_BATCH);
-    p->stack[p->nstack++] = (struct objpool_entry){obj, st};
+    p->stack[p->nstack++] = (struct objpool_entry){obj, st}; /* room: total */
     gomem__unlock(&p->lock);
+    return 0;
 }
 
 GOMEM_API int gomem_objpool_put(gomem_objpool *p, void *obj)
 {
     if (GOMEM__UNLIKELY(!p || !obj))
         return -EINVAL;
-    uint8_t *st = objpool_state(p, obj);
-    if (GOMEM__UNLIKELY(!st || *st != SLOT_OUT))
-        return -EINVAL;
-    if (p->reset)
-        p->reset(obj, p->arg);
-    *st = SLOT_FREE;
     struct objpool_cache *c = tl_last;
-    if (GOMEM__LIKELY(c && c->id == p->id && c->n < OBJPOOL_MAG)) {
-        c->e[c->n++] = (struct objpool_entry){obj, st};
-        return 0;
+    /* A pool with a reset callback, a foreign pointer or a full magazine
+     * take the slow path; this one is leaf code (no call, no frame). */
+    if (GOMEM__LIKELY(c && c->id == p->id && c->n < OBJPOOL_MAG && !p->reset)) {
+        uintptr_t a = (uintptr_t)obj;
+        for (size_t i = c->nseen; i-- > 0;) {
+            const struct objpool_slab *s = &p->slab[i];
+            uintptr_t off = a - s->base;
+            if (off < s->bytes) {
+                uint64_t q = (uint64_t)(off >> p->shift) * p->inv;
+                if (GOMEM__UNLIKELY((off & p->lowmask) || q >= s->nslots || s->state[q] != SLOT_OUT))
+                    break;
+                s->state[q] = SLOT_FREE;
+                c->e[c->n++] = (struct objpool_entry){obj, s->state + q};
+                return 0;
+            }
+        }
     }
-    objpool_put_slow(p, obj, st);
-    return 0;
+    return objpool_put_slow(p, obj);
 }
 
 GOMEM_API size_t gomem_objpool_size(const gomem_objpool *p)
@@ -436,12 +453,11 @@ GOMEM_API void gomem_objpool_destroy(gomem_objpool *p)
         }
     }
     pthread_mutex_unlock(&registry);
-    for (size_t i = 0; i < (size_t)p->nslabs; i++) {
+    for (size_t i = 0; i < p->nslabs; i++) {
         gomem_arena_destroy(p->slab[i].arena);
         free(p->slab[i].state);
     }
     free(p->stack);
-    GOMEM__HG_UNIGNORE(&p->nslabs, sizeof p->nslabs);
     gomem__lock_fini(&p->lock);
     free(p);
 }
@@ -451,7 +467,7 @@ GOMEM_API void gomem_objpool_destroy(gomem_objpool *p)
 size_t gomem__objpool_carved(gomem_objpool *p, size_t *slabs)
 {
     gomem__lock(&p->lock);
-    size_t n = (size_t)p->nslabs, carved = n ? p->total - p->slab[n - 1].nslots + p->carved : 0;
+    size_t n = p->nslabs, carved = n ? p->total - p->slab[n - 1].nslots + p->carved : 0;
     gomem__unlock(&p->lock);
     if (slabs)
         *slabs = n;
@@ -468,12 +484,12 @@ static int objpool_fail(const char *why, size_t i)
 static int objpool_check_entry(const gomem_objpool *p, const struct objpool_entry *e, uint8_t *seen,
                                size_t i)
 {
-    uint8_t *st = objpool_state(p, e->obj);
+    uint8_t *st = objpool_state(p, e->obj, p->nslabs);
     if (!st || st != e->st)
         return objpool_fail("free entry is not a slot start or has the wrong state byte", i);
     if (*st != SLOT_FREE)
         return objpool_fail("free entry's state byte says out", i);
-    size_t n = (size_t)p->nslabs, base = 0;
+    size_t n = p->nslabs, base = 0;
     for (size_t s = 0; s < n; s++) {
         const struct objpool_slab *sl = &p->slab[s];
         if (st >= sl->state && st < sl->state + sl->nslots) {
@@ -494,7 +510,7 @@ int gomem__objpool_check(gomem_objpool *p, size_t *out)
     int e = 0;
     pthread_mutex_lock(&registry); /* the order of objpool_thread_exit */
     gomem__lock(&p->lock);
-    size_t n = (size_t)p->nslabs, sum = 0, outs = 0, listed = 0;
+    size_t n = p->nslabs, sum = 0, outs = 0, listed = 0;
     uint8_t *seen = calloc(p->total ? p->total : 1, 1);
     if (!seen) {
         gomem__unlock(&p->lock);
@@ -525,7 +541,7 @@ int gomem__objpool_check(gomem_objpool *p, size_t *out)
         e = objpool_check_entry(p, &p->stack[i], seen, i);
     listed = p->nstack;
     for (struct objpool_cache *c = p->caches; c && !e; c = c->pnext) {
-        if (c->n > OBJPOOL_MAG || c->id != p->id || c->dead)
+        if (c->n > OBJPOOL_MAG || c->id != p->id || c->dead || c->nseen > n)
             e = objpool_fail("magazine header", c->n);
         for (size_t i = 0; i < c->n && !e; i++)
             e = objpool_check_entry(p, &c->e[i], seen, i);
