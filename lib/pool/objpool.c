@@ -76,9 +76,8 @@ struct gomem_objpool {
     /* Read by get and put without the lock; fixed after new. */
     uint64_t id;
     size_t size, stride, align;
-    uintptr_t lowmask; /* stride = odd << shift; lowmask = 2^shift - 1 */
-    unsigned shift;
-    uint64_t inv; /* odd^-1 mod 2^64 */
+    unsigned shift; /* stride = odd << shift */
+    uint64_t inv;   /* odd^-1 mod 2^64 */
     gomem_objpool_fn init, reset;
     void *arg;
     /* The slab table: entries below nslabs never change. */
@@ -109,6 +108,21 @@ static OBJPOOL_TLS struct objpool_cache *tl_list; /* every magazine of this thre
 
 /* ---------------------------------------------------------------- slabs */
 
+/* off / stride when stride divides off, else a value no slot count
+ * reaches: exact division by a multiply and a rotate. With stride = odd <<
+ * shift, off = a << shift | b (b < 2^shift) and x = off * inv mod 2^64:
+ * if b != 0, x has a low bit set (inv is odd), which the rotate moves to
+ * the top, so the result is at least 2^(64 - shift) > nslots; if b == 0,
+ * the result is a * inv mod 2^(64 - shift), which is a / odd when odd
+ * divides a, and otherwise not below nslots (a < nslots * odd <=
+ * 2^(64 - shift), so a result q < nslots would mean a == q * odd). */
+static inline uint64_t objpool_slot(const gomem_objpool *p, uintptr_t off)
+{
+    uint64_t x = (uint64_t)off * p->inv;
+    unsigned r = p->shift;
+    return r ? (x >> r) | (x << (64 - r)) : x;
+}
+
 /* The state byte of obj if it is the start of a slot of one of p's first
  * n slabs, else NULL. No lock: the caller saw nslabs >= n under the lock,
  * and those slabs never change. */
@@ -119,10 +133,7 @@ static inline uint8_t *objpool_state(const gomem_objpool *p, const void *obj, si
         const struct objpool_slab *s = &p->slab[i];
         uintptr_t off = a - s->base;
         if (off < s->bytes) {
-            if (off & p->lowmask)
-                return NULL;
-            /* Exact division: q < nslots exactly when odd divides off. */
-            uint64_t q = (uint64_t)(off >> p->shift) * p->inv;
+            uint64_t q = objpool_slot(p, off);
             return q < s->nslots ? s->state + q : NULL;
         }
     }
@@ -315,7 +326,6 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
     for (int i = 0; i < 5; i++)
         inv *= 2 - odd * inv; /* Newton: each step doubles the bits */
     p->shift = shift;
-    p->lowmask = ((uintptr_t)1 << shift) - 1;
     p->inv = inv;
     p->init = init;
     p->reset = reset;
@@ -411,15 +421,17 @@ GOMEM_API int gomem_objpool_put(gomem_objpool *p, void *obj)
      * take the slow path; this one is leaf code (no call, no frame). */
     if (GOMEM__LIKELY(c && c->id == p->id && c->n < OBJPOOL_MAG && !p->reset)) {
         uintptr_t a = (uintptr_t)obj;
-        for (size_t i = c->nseen; i-- > 0;) {
-            const struct objpool_slab *s = &p->slab[i];
+        for (const struct objpool_slab *s = p->slab + c->nseen; s-- != p->slab;) {
             uintptr_t off = a - s->base;
             if (off < s->bytes) {
-                uint64_t q = (uint64_t)(off >> p->shift) * p->inv;
-                if (GOMEM__UNLIKELY((off & p->lowmask) || q >= s->nslots || s->state[q] != SLOT_OUT))
+                uint64_t q = objpool_slot(p, off);
+                if (GOMEM__UNLIKELY(q >= s->nslots))
                     break;
-                s->state[q] = SLOT_FREE;
-                c->e[c->n++] = (struct objpool_entry){obj, s->state + q};
+                uint8_t *st = s->state + q;
+                if (GOMEM__UNLIKELY(*st != SLOT_OUT))
+                    break;
+                *st = SLOT_FREE;
+                c->e[c->n++] = (struct objpool_entry){obj, st};
                 return 0;
             }
         }
