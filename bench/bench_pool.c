@@ -451,6 +451,71 @@ static void arena_group(size_t size, int every_page)
     }
 }
 
+/* ---------------------------------------------------------------- object pool */
+
+struct objpool_case {
+    gomem_objpool *pool;            /* libgomem, or */
+    const struct bench_peer *peer;  /* a peer's malloc+free of the same size */
+    size_t n;
+};
+
+static double run_objpool_pair(void *arg)
+{
+    const struct objpool_case *c = arg;
+    uint64_t t = bench_now_ns();
+    if (c->peer) {
+        void *(*m)(size_t) = c->peer->malloc;
+        void (*f)(void *) = c->peer->free;
+        for (int i = 0; i < PAIRS; i++) {
+            void *p = m(c->n);
+            *(volatile char *)p = 1;
+            f(p);
+        }
+    } else {
+        for (int i = 0; i < PAIRS; i++) {
+            void *p = gomem_objpool_get(c->pool);
+            *(volatile char *)p = 1;
+            (void)gomem_objpool_put(c->pool, p);
+        }
+    }
+    return (double)(bench_now_ns() - t) / PAIRS;
+}
+
+/* gomem_objpool get+put against each peer's malloc+free of the same size,
+ * all in this run; the last row is libgomem over tcmalloc (the target is
+ * at most 1.0), or over the fastest peer when tcmalloc did not load. */
+static void bench_objpool(void)
+{
+    bench_section("object pool get+put pair (peers: malloc+free of the same size)");
+    static const size_t sizes[] = {64, 1024};
+    for (int z = 0; z < 2; z++) {
+        size_t n = sizes[z];
+        char test[64];
+        snprintf(test, sizeof test, "objpool pair %zu B", n);
+        struct objpool_case g = {gomem_objpool_new(n, 0, NULL, NULL, NULL), NULL, n};
+        if (!g.pool)
+            return;
+        double mine = bench_measure(run_objpool_pair, &g), v[MAXPEERS], base = 0;
+        int bi = -1;
+        for (int i = 0; i < npeers; i++) {
+            struct objpool_case c = {NULL, &peers[i], n};
+            v[i] = bench_measure(run_objpool_pair, &c);
+            if (strcmp(peers[i].name, "tcmalloc") == 0)
+                bi = i;
+        }
+        for (int i = 0; bi < 0 && i < npeers; i++)
+            if (base == 0 || v[i] < base)
+                base = v[i];
+        if (bi >= 0)
+            base = v[bi];
+        bench_row(test, "libgomem", mine, "ns", v[0]);
+        for (int i = 0; i < npeers; i++)
+            bench_row(test, peers[i].name, v[i], "ns", v[0]);
+        bench_row(test, bi >= 0 ? "libgomem/tcmalloc" : "libgomem/best", mine, "ns", base);
+        gomem_objpool_destroy(g.pool);
+    }
+}
+
 void bench_pool(void)
 {
     npeers = bench_peers(peers, MAXPEERS);
@@ -473,6 +538,7 @@ void bench_pool(void)
     for (int i = 0; i < 4; i++)
         group(names[i], run_pair, sizes[i], 1);
     group("100 x 1 KiB malloc, then 100 frees", run_batch, 1024, 1);
+    bench_objpool();
 
     if (bench_full) {
         bench_section("borrow");

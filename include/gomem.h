@@ -311,6 +311,67 @@ GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalabl
  * invalid. NULL is ignored. Not to be called while another thread uses s. */
 GOMEM_API void gomem_scalable_destroy(gomem_scalable *s);
 
+/* ================================================================ object
+ * pool (GoMem's Pool[T]): objects of one fixed size, carved from arenas
+ * (slabs of twice the last one's objects), handed out by get and taken
+ * back by put. A free object goes to the calling thread's cache (no lock,
+ * no atomic instruction) and moves in batches between that cache and a
+ * locked list the threads share; a thread's exit gives its cache back.
+ *
+ * Thread safety: get and put are safe from any number of threads, and an
+ * object may be put by another thread than the one that got it (handed
+ * over with the usual synchronization). new and destroy are not: destroy
+ * must not run while another thread uses the pool.
+ *
+ * Objects are never freed one by one: a pool's memory grows to its
+ * largest simultaneous use and goes back at destroy. An object keeps its
+ * contents while in the pool, as reset left them. */
+
+typedef struct gomem_objpool gomem_objpool;
+
+/* Callback of the object pool: obj is the object, arg the pool's. */
+typedef void (*gomem_objpool_fn)(void *obj, void *arg);
+
+/* A pool of objects of size bytes, each aligned to align (a power of two
+ * up to 4096; 0 picks the largest power of two up to 16 that divides
+ * size, which suits any type of that size). init (may be NULL, GoMem's
+ * SetNew) runs once per object, when the pool first carves it from a
+ * slab: in the thread whose get needed it, without the pool's lock,
+ * before any get returns it (a get may construct a batch at once).
+ * reset (may be NULL) runs in put, in the putting thread, on every
+ * object put accepts, before it is back in the pool. Neither runs
+ * anywhere else, and neither may call the pool. NULL with errno EINVAL
+ * (size 0, a bad align) or ENOMEM. Allocates no slab yet. */
+GOMEM_API GOMEM_MALLOC gomem_objpool *gomem_objpool_new(size_t size, size_t align,
+                                                        gomem_objpool_fn init,
+                                                        gomem_objpool_fn reset, void *arg);
+
+/* An object: a free one of the calling thread's cache, else one from the
+ * shared list, else a new one (init runs). Its contents are what init or
+ * the last reset left. NULL with errno EINVAL (p NULL) or ENOMEM. O(1):
+ * no lock while the thread's cache holds objects, the pool's lock once
+ * per batch otherwise (plus a new slab now and then). Thread-safe. */
+GOMEM_API void *gomem_objpool_get(gomem_objpool *p);
+
+/* Give back an object get returned: reset runs, then the object is free.
+ * -EINVAL, changing nothing and running no callback, for a NULL p or obj,
+ * a pointer that is not the start of one of p's objects (a foreign
+ * pointer, one inside an object, another pool's object) or an object not
+ * out (put twice, or never handed out). Two threads putting the same
+ * object at once is a race the check cannot catch. O(slabs) (a few dozen
+ * at most) for the check, then O(1) as get. Thread-safe. */
+GOMEM_API int gomem_objpool_put(gomem_objpool *p, void *obj);
+
+/* The object size given to new (0 for NULL). O(1). Thread-safe. */
+GOMEM_API size_t gomem_objpool_size(const gomem_objpool *p);
+
+/* Release the pool and every slab; objects still out become invalid, and
+ * no callback runs (an init that acquires resources needs the caller to
+ * release them). The other threads' caches of p are freed when those
+ * threads exit or next make a cache. NULL is ignored. Not to be called
+ * while another thread uses p. */
+GOMEM_API void gomem_objpool_destroy(gomem_objpool *p);
+
 
 /* ================================================================ memory,
  * recyclable memory, reader.
@@ -385,6 +446,17 @@ GOMEM_API size_t gomem_memory_copy_to(const gomem_memory *m, void *dst, size_t c
  * NULL with errno EINVAL for a NULL m, or ENOMEM. O(size + count). */
 GOMEM_API GOMEM_MALLOC void *gomem_memory_to_bytes(const gomem_memory *m);
 
+/* Append one contiguous copy of every byte of src (GoMem's CopyFrom) as a
+ * new last segment of m, and return it. The copy comes from malloc and is
+ * the caller's: m references it like any pushed segment, and the caller
+ * frees it with free() once m no longer needs it (gomem_memory_destroy
+ * does not). An empty src appends an empty segment whose pointer is still
+ * freeable. src may be m. All or nothing: NULL with errno EINVAL (a NULL
+ * argument), EOVERFLOW (the total size would not fit in size_t) or ENOMEM,
+ * and m unchanged. For a copy that goes back with the rest of a recyclable
+ * memory, see gomem_recyclable_copy_from. O(src size + src count). */
+GOMEM_API void *gomem_memory_copy_from(gomem_memory *m, const gomem_memory *src);
+
 /* 1 if a and b hold the same bytes in the same order, however they are
  * split into segments; 0 otherwise, or if either is NULL. O(size + count). */
 GOMEM_API int gomem_memory_equal(const gomem_memory *a, const gomem_memory *b);
@@ -445,6 +517,35 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n);
 /* Append [buf, buf + n), which the caller owns: recycle leaves it alone.
  * Errors as gomem_memory_push. */
 GOMEM_API int gomem_recyclable_add(gomem_recyclable *rm, const void *buf, size_t n);
+
+/* GoMem's CopyFrom on a RecyclableMemory: append one contiguous copy of
+ * every byte of src as a new segment from rm's allocator, exactly as
+ * gomem_recyclable_next does, so recycle gives it back with the others;
+ * returns it. src may be rm->mem. NULL with errno EINVAL (NULL arguments,
+ * or an empty src), EOVERFLOW or ENOMEM; then nothing changed. O(src size
+ * + src count) plus the allocator. */
+GOMEM_API void *gomem_recyclable_copy_from(gomem_recyclable *rm, const gomem_memory *src);
+
+/* A capacity hint (GoMem's InitRecycleIndexes): make room in rm's
+ * bookkeeping for n more segments, so the next n calls of next, add or
+ * copy_from do not grow it. Optional; n == 0 does nothing. -EINVAL for a
+ * NULL rm; -ENOMEM or -EOVERFLOW when the room cannot be made (segments
+ * and contents unchanged). O(segments). */
+GOMEM_API int gomem_recyclable_reserve(gomem_recyclable *rm, size_t n);
+
+/* The scalable allocator next takes segments from (GoMem's GetAllocator):
+ * the one given to init or set_allocator. NULL with errno EINVAL for a
+ * NULL rm. O(1). */
+GOMEM_API gomem_scalable *gomem_recyclable_get_allocator(const gomem_recyclable *rm);
+
+/* Take later segments from s (GoMem's SetAllocator; s must outlive rm).
+ * Refused while segments next handed out are outstanding, since recycle
+ * gives each back to the allocator it came from: -EBUSY until
+ * gomem_recyclable_recycle (segments from add do not count). s equal to
+ * the current allocator always succeeds. -EINVAL for a NULL rm or s. A
+ * refused call changes nothing. The same in the --disable-rm build, whose
+ * segments come from malloc whatever s is. O(1). */
+GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalable *s);
 
 /* Give back every segment next handed out (whatever was done to rm->mem
  * meanwhile), then forget every segment: rm is empty and reusable. Segments

@@ -29,6 +29,7 @@ GOMEM_API const char *gomem_strerror(int err)
     case -EAGAIN: return "operation would block";
     case -EBADF: return "bad file descriptor";
     case -EPIPE: return "broken pipe";
+    case -EBUSY: return "busy: memory from it is still outstanding";
     default: return "unknown error";
     }
 }

@@ -2,6 +2,7 @@
  * built libgomem, through include/gomem.h. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,6 +176,42 @@ START_TEST(test_scalable_partial_frees)
 }
 END_TEST
 
+/* The object pool through the shared library (its thread-local cache uses
+ * the initial-exec TLS model there): a thread gets and puts, exits, and
+ * its cache goes back to the pool. */
+static void *objpool_thread(void *arg)
+{
+    gomem_objpool *p = arg;
+    void *o[100];
+    for (int i = 0; i < 100; i++)
+        if ((o[i] = gomem_objpool_get(p)) == NULL)
+            return arg;
+    for (int i = 0; i < 100; i++)
+        if (gomem_objpool_put(p, o[i]) != 0)
+            return arg;
+    return NULL;
+}
+
+START_TEST(test_objpool)
+{
+    gomem_objpool *p = gomem_objpool_new(48, 0, NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(gomem_objpool_size(p), 48);
+    void *a = gomem_objpool_get(p);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq((uintptr_t)a % 16, 0);
+    ck_assert_int_eq(gomem_objpool_put(p, a), 0);
+    ck_assert_int_eq(gomem_objpool_put(p, a), -EINVAL);
+    ck_assert_int_eq(gomem_objpool_put(p, &a), -EINVAL);
+    pthread_t t;
+    void *ret = p;
+    ck_assert_int_eq(pthread_create(&t, NULL, objpool_thread, p), 0);
+    ck_assert_int_eq(pthread_join(t, &ret), 0);
+    ck_assert_ptr_null(ret);
+    gomem_objpool_destroy(p);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -185,6 +222,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_allocator_roundtrip);
     tcase_add_test(tc, test_packet_pipeline);
     tcase_add_test(tc, test_scalable_partial_frees);
+    tcase_add_test(tc, test_objpool);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -110,6 +110,36 @@ GOMEM_API void *gomem_memory_to_bytes(const gomem_memory *m)
     return p;
 }
 
+GOMEM_API void *gomem_memory_copy_from(gomem_memory *m, const gomem_memory *src)
+{
+    if (!m || !src) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t size;
+    if (gomem__add_overflows(m->size, src->size, &size)) {
+        errno = EOVERFLOW;
+        return NULL;
+    }
+    /* Room for the segment first: once the copy exists nothing fails. src
+     * may be m; reserving moves its array but not its bytes. */
+    int e = gomem__memory_reserve(m, 1);
+    if (e) {
+        errno = -e;
+        return NULL;
+    }
+    size_t n = src->size;
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    gomem_memory_copy_to(src, p, n);
+    m->iov[m->count++] = (struct iovec){p, n};
+    m->size = size;
+    return p;
+}
+
 GOMEM_API int gomem_memory_equal(const gomem_memory *a, const gomem_memory *b)
 {
     if (!a || !b || a->size != b->size)

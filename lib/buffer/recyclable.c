@@ -17,12 +17,17 @@ GOMEM_API int gomem_recyclable_init(gomem_recyclable *rm, gomem_scalable *s)
     return 0;
 }
 
-/* Room for one more entry in the list of owned segments. */
-static int recyclable_reserve(gomem_recyclable *rm)
+/* Room for extra more entries in the list of owned segments. */
+static int recyclable_reserve(gomem_recyclable *rm, size_t extra)
 {
-    if (rm->nowned < rm->capowned)
+    size_t need;
+    if (gomem__add_overflows(rm->nowned, extra, &need))
+        return -EOVERFLOW;
+    if (need <= rm->capowned)
         return 0;
-    size_t cap = rm->capowned ? rm->capowned * 2 : 8;
+    size_t cap = rm->capowned ? rm->capowned : 8;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > SIZE_MAX / sizeof *rm->owned)
         return -ENOMEM;
     struct iovec *o = realloc(rm->owned, cap * sizeof *o);
@@ -30,6 +35,39 @@ static int recyclable_reserve(gomem_recyclable *rm)
         return -ENOMEM;
     rm->owned = o;
     rm->capowned = cap;
+    return 0;
+}
+
+GOMEM_API int gomem_recyclable_reserve(gomem_recyclable *rm, size_t n)
+{
+    if (!rm)
+        return -EINVAL;
+    /* Both lists, so the next n calls of next allocate only segments. A
+     * failure can leave one list larger, which no caller can observe. */
+    int e = recyclable_reserve(rm, n);
+    return e ? e : gomem__memory_reserve(&rm->mem, n);
+}
+
+GOMEM_API gomem_scalable *gomem_recyclable_get_allocator(const gomem_recyclable *rm)
+{
+    if (!rm) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return rm->pool;
+}
+
+GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalable *s)
+{
+    if (!rm || !s)
+        return -EINVAL;
+    if (s == rm->pool)
+        return 0;
+    /* A segment next handed out goes back to the allocator it came from:
+     * switching now would give it to the wrong one. */
+    if (rm->nowned)
+        return -EBUSY;
+    rm->pool = s;
     return 0;
 }
 
@@ -41,7 +79,7 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
     }
     /* Make room in both lists first: after the allocation nothing fails. */
     size_t size;
-    int e = gomem__add_overflows(rm->mem.size, n, &size) ? -EOVERFLOW : recyclable_reserve(rm);
+    int e = gomem__add_overflows(rm->mem.size, n, &size) ? -EOVERFLOW : recyclable_reserve(rm, 1);
     if (!e)
         e = gomem__memory_reserve(&rm->mem, 1);
     void *p = e ? NULL : gomem__rm_alloc(rm->pool, n);
@@ -53,6 +91,21 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
     rm->owned[rm->nowned++] = (struct iovec){p, n};
     rm->mem.iov[rm->mem.count++] = (struct iovec){p, n}; /* room reserved */
     rm->mem.size = size;
+    return p;
+}
+
+GOMEM_API void *gomem_recyclable_copy_from(gomem_recyclable *rm, const gomem_memory *src)
+{
+    if (!rm || !src || !src->size) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* src may be rm->mem: the new segment goes last, and only the n bytes
+     * before it are copied. */
+    size_t n = src->size;
+    void *p = gomem_recyclable_next(rm, n);
+    if (p)
+        gomem_memory_copy_to(src, p, n);
     return p;
 }
 

@@ -218,6 +218,55 @@ START_TEST(test_copy_to_bytes)
 }
 END_TEST
 
+START_TEST(test_copy_from)
+{
+    gomem_memory m, from;
+    split(&from, 0, 1000, 33);
+    gomem_memory_init(&m);
+    static const uint8_t head[5] = {9, 9, 9, 9, 9};
+    gomem_memory_push(&m, head, sizeof head);
+    EXPECT_NULL_ERRNO(gomem_memory_copy_from(NULL, &from), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_memory_copy_from(&m, NULL), EINVAL);
+    uint8_t *c = gomem_memory_copy_from(&m, &from);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(m.count, 2); /* one contiguous segment */
+    ck_assert_uint_eq(m.size, 1005);
+    ck_assert_ptr_eq(m.iov[1].iov_base, c);
+    ck_assert_mem_eq(c, src, 1000);
+    CHECK_MEM(&m);
+    /* A copy of itself, and of an empty Memory (a freeable pointer). */
+    uint8_t *d = gomem_memory_copy_from(&m, &m);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(m.count, 3);
+    ck_assert_uint_eq(m.size, 2010);
+    ck_assert_mem_eq(d, head, 5);
+    ck_assert_mem_eq(d + 5, src, 1000);
+    gomem_memory empty;
+    gomem_memory_init(&empty);
+    void *e = gomem_memory_copy_from(&m, &empty);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(m.count, 4);
+    ck_assert_uint_eq(m.size, 2010);
+    CHECK_MEM(&m);
+    /* A total that would overflow: refused, nothing changes. */
+    gomem_memory big;
+    gomem_memory_init(&big);
+    gomem_memory_push(&big, src, SIZE_MAX - 100); /* never read */
+    errno = 0;
+    ck_assert_ptr_null(gomem_memory_copy_from(&m, &big));
+    ck_assert_int_eq(errno, EOVERFLOW);
+    ck_assert_uint_eq(m.count, 4);
+    ck_assert_uint_eq(m.size, 2010);
+    /* The copies are the caller's. */
+    free(c);
+    free(d);
+    free(e);
+    gomem_memory_destroy(&big);
+    gomem_memory_destroy(&m);
+    gomem_memory_destroy(&from);
+}
+END_TEST
+
 START_TEST(test_equal)
 {
     gomem_memory a, b, c;
@@ -537,6 +586,7 @@ int main(void)
     tcase_add_test(tc, test_push);
     tcase_add_test(tc, test_pushv_append);
     tcase_add_test(tc, test_copy_to_bytes);
+    tcase_add_test(tc, test_copy_from);
     tcase_add_test(tc, test_equal);
     tcase_add_test(tc, test_update);
     tcase_add_test(tc, test_reset);

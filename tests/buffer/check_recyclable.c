@@ -13,8 +13,9 @@
 #ifndef CHECK_RM_ALT
 #define CHECK_RM_ALT 0
 #endif
-/* Segments come from the scalable allocator, which is itself pooled. */
-#define POOLED (GOMEM_HAVE_RM && !CHECK_RM_ALT)
+/* Segments come from the scalable allocator: the pooled backing was
+ * configured, or this is the --disable-rm build's test of the other one. */
+#define POOLED (GOMEM_HAVE_RM != CHECK_RM_ALT)
 
 #define CHECK_RM(rm)                                                          \
     do {                                                                      \
@@ -215,6 +216,117 @@ START_TEST(test_model)
 }
 END_TEST
 
+START_TEST(test_allocator)
+{
+    gomem_recyclable rm;
+    gomem_scalable *other = gomem_scalable_new(4096);
+    ck_assert_ptr_nonnull(other);
+    gomem_recyclable_init(&rm, pool);
+    ck_assert_ptr_eq(gomem_recyclable_get_allocator(&rm), pool);
+    EXPECT_NULL_ERRNO(gomem_recyclable_get_allocator(NULL), EINVAL);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(NULL, other), -EINVAL);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(&rm, NULL), -EINVAL);
+    ck_assert_ptr_eq(gomem_recyclable_get_allocator(&rm), pool);
+
+    /* Segments from add do not hold the allocator. */
+    static const uint8_t mine[4] = {1, 2, 3, 4};
+    ck_assert_int_eq(gomem_recyclable_add(&rm, mine, sizeof mine), 0);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(&rm, other), 0);
+    ck_assert_ptr_eq(gomem_recyclable_get_allocator(&rm), other);
+
+    /* A segment from next does: refused, nothing changes. */
+    uint8_t *a = gomem_recyclable_next(&rm, 100);
+    ck_assert_ptr_nonnull(a);
+    memset(a, 'a', 100);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(&rm, pool), -EBUSY);
+    ck_assert_ptr_eq(gomem_recyclable_get_allocator(&rm), other);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(&rm, other), 0); /* the same one */
+    ck_assert_uint_eq(rm.mem.count, 2);
+    ck_assert_uint_eq(rm.mem.size, 104);
+    CHECK_RM(&rm);
+    struct gomem_scalable_stats st;
+    ck_assert_int_eq(gomem_scalable_stats(other, &st), 0);
+    ck_assert_uint_eq(st.in_use, POOLED ? 100 : 0);
+
+    /* After recycle the switch goes through, and each segment went back to
+     * the allocator it came from. */
+    gomem_recyclable_recycle(&rm);
+    ck_assert_int_eq(gomem_scalable_stats(other, &st), 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_int_eq(gomem_recyclable_set_allocator(&rm, pool), 0);
+    ck_assert_ptr_eq(gomem_recyclable_get_allocator(&rm), pool);
+    ck_assert_ptr_nonnull(gomem_recyclable_next(&rm, 50));
+    ck_assert_int_eq(gomem_scalable_stats(pool, &st), 0);
+    ck_assert_uint_eq(st.in_use, POOLED ? 50 : 0);
+    gomem_recyclable_destroy(&rm);
+    ck_assert_int_eq(gomem_scalable_stats(pool, &st), 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    gomem_scalable_destroy(other);
+}
+END_TEST
+
+START_TEST(test_reserve)
+{
+    gomem_recyclable rm;
+    gomem_recyclable_init(&rm, pool);
+    ck_assert_int_eq(gomem_recyclable_reserve(NULL, 4), -EINVAL);
+    ck_assert_int_eq(gomem_recyclable_reserve(&rm, 0), 0);
+    ck_assert_int_eq(gomem_recyclable_reserve(&rm, 100), 0);
+    ck_assert_uint_ge(rm.capowned, 100);
+    ck_assert_uint_ge(rm.mem.cap, 100);
+    ck_assert_uint_eq(rm.mem.count, 0);
+    /* The next 100 segments fit without moving either list. */
+    const struct iovec *owned = rm.owned, *iov = rm.mem.iov;
+    for (int i = 0; i < 100; i++)
+        ck_assert_ptr_nonnull(gomem_recyclable_next(&rm, 10));
+    ck_assert_ptr_eq(rm.owned, owned);
+    ck_assert_ptr_eq(rm.mem.iov, iov);
+    CHECK_RM(&rm);
+    /* Room that cannot exist: refused, nothing changes. */
+    ck_assert_int_lt(gomem_recyclable_reserve(&rm, SIZE_MAX / 2), 0);
+    ck_assert_int_lt(gomem_recyclable_reserve(&rm, SIZE_MAX), 0);
+    ck_assert_uint_eq(rm.mem.count, 100);
+    ck_assert_uint_eq(rm.mem.size, 1000);
+    CHECK_RM(&rm);
+    gomem_recyclable_destroy(&rm);
+}
+END_TEST
+
+START_TEST(test_copy_from)
+{
+    gomem_recyclable rm;
+    gomem_memory src;
+    static const uint8_t a[3] = {1, 2, 3}, b[4] = {4, 5, 6, 7};
+    gomem_memory_init(&src);
+    gomem_memory_push(&src, a, sizeof a);
+    gomem_memory_push(&src, b, sizeof b);
+    gomem_recyclable_init(&rm, pool);
+    EXPECT_NULL_ERRNO(gomem_recyclable_copy_from(NULL, &src), EINVAL);
+    EXPECT_NULL_ERRNO(gomem_recyclable_copy_from(&rm, NULL), EINVAL);
+    gomem_memory empty;
+    gomem_memory_init(&empty);
+    EXPECT_NULL_ERRNO(gomem_recyclable_copy_from(&rm, &empty), EINVAL);
+    ck_assert_uint_eq(rm.mem.count, 0);
+
+    uint8_t *c = gomem_recyclable_copy_from(&rm, &src);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(rm.mem.count, 1);
+    ck_assert_uint_eq(rm.mem.size, 7);
+    ck_assert_ptr_eq(rm.mem.iov[0].iov_base, c);
+    ck_assert_int_eq(gomem_memory_equal(&rm.mem, &src), 1);
+    /* A copy of itself: the new segment holds the 7 bytes before it. */
+    uint8_t *d = gomem_recyclable_copy_from(&rm, &rm.mem);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(rm.mem.count, 2);
+    ck_assert_uint_eq(rm.mem.size, 14);
+    ck_assert_int_eq(memcmp(d, c, 7), 0);
+    CHECK_RM(&rm);
+    ck_assert_uint_eq(rm.nowned, 2); /* both go back at recycle */
+    gomem_recyclable_destroy(&rm);   /* valgrind: nothing leaks */
+    gomem_memory_destroy(&src);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create(CHECK_RM_ALT ? "recyclable (other backing)" : "recyclable");
@@ -226,6 +338,9 @@ int main(void)
     tcase_add_test(tc, test_recycle_after_changes);
     tcase_add_test(tc, test_clone);
     tcase_add_test(tc, test_model);
+    tcase_add_test(tc, test_allocator);
+    tcase_add_test(tc, test_reserve);
+    tcase_add_test(tc, test_copy_from);
     suite_add_tcase(s, tc);
     return test_run(s);
 }
