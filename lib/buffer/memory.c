@@ -247,6 +247,8 @@ GOMEM_API int gomem_memory_writev(const gomem_memory *m, int fd, size_t *written
         } else {
             size_t left = (size_t)w;
             total += left;
+            if (total == m->size)
+                break; /* all of it: no need to walk what was written */
             while (left) { /* advance past what the kernel took */
                 size_t n = m->iov[i].iov_len - off;
                 if (left < n) {
