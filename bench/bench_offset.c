@@ -7,7 +7,7 @@
 #include "bench.h"
 #include "offset/offset.h"
 
-static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
+static const struct gomem__offset_ops *const variants[] = {&gomem__segfit_ops, &gomem__avl_ops};
 
 /* The random workload's own cost: a bump pointer that wraps and never frees. */
 static size_t harness_top;

@@ -368,4 +368,4 @@ int gomem__avl_check(const struct gomem__avl *t)
     return 0;
 }
 
-GOMEM__OFFSET_OPS(avl, "avl (twotree)", 1);
+GOMEM__OFFSET_OPS(avl, "avl (twotree)", GOMEM__FIT_BEST);

@@ -1,0 +1,349 @@
+/* offset_segfit.c - the segregated-fit offset allocator (default variant).
+ *
+ * Free blocks are filed twice:
+ *  - by size, in segregated classes: 16 classes per power of two (exact
+ *    below 32 bytes), each a list with the most recently changed block at
+ *    its head, and a two-level bitmap of the classes that hold blocks;
+ *  - by address, in the B+tree of lib/offset/addrtree.h, which finds the
+ *    neighbours a free checks and coalesces with, and holds the largest
+ *    length under each node.
+ *
+ * alloc(n) takes the head of the lowest non-empty class whose every block
+ * holds n bytes: O(1), two bit scans. Only when no such class has a block
+ * (every block that fits is then in n's own class) does it search the
+ * tree for the lowest-addressed block that fits: O(log n). So it refuses
+ * only when no free run of n bytes exists.
+ *
+ * free(off, n) finds the blocks around [off, off + n) in the tree, refuses
+ * an overlap, and coalesces: O(log n). */
+#include "offset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrtree.h"
+
+#define SUB_BITS 4
+#define SUB (1u << SUB_BITS)
+#define MAX_CLASSES (((64 - SUB_BITS + 1) << SUB_BITS)) /* 976 */
+#define MAP_WORDS ((MAX_CLASSES + 63) / 64)
+
+typedef struct gomem__block block_t;
+
+struct gomem__segfit {
+    size_t size, free;
+    size_t nclass;            /* classes that lengths up to size use */
+    uint64_t top;             /* bit w: map[w] != 0 */
+    uint64_t map[MAP_WORDS];  /* bit c: head[c] != NULL */
+    block_t **head;           /* nclass lists */
+    struct gomem__addrtree at;
+};
+
+/* The class of a length (>= 1): exact below 2 * SUB, then SUB classes per
+ * power of two. */
+static inline size_t seg_class(size_t len)
+{
+    unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)len);
+    if (fl < SUB_BITS)
+        return len;
+    return ((size_t)(fl - SUB_BITS + 1) << SUB_BITS) + ((len >> (fl - SUB_BITS)) & (SUB - 1));
+}
+
+/* The lowest class whose every length is >= n. */
+static inline size_t seg_fit_class(size_t n)
+{
+    unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)n);
+    size_t low = fl > SUB_BITS ? ((size_t)1 << (fl - SUB_BITS)) - 1 : 0;
+    return seg_class(n) + ((n & low) != 0);
+}
+
+static inline void seg_push(struct gomem__segfit *t, block_t *b)
+{
+    size_t c = seg_class(b->len);
+    block_t *h = t->head[c];
+    b->cls = c;
+    b->prev = NULL;
+    b->next = h;
+    if (h) {
+        h->prev = b;
+    } else {
+        t->map[c >> 6] |= 1ULL << (c & 63);
+        t->top |= 1ULL << (c >> 6);
+    }
+    t->head[c] = b;
+}
+
+static inline void seg_unlink(struct gomem__segfit *t, block_t *b)
+{
+    if (b->next)
+        b->next->prev = b->prev;
+    if (b->prev) {
+        b->prev->next = b->next;
+    } else {
+        size_t c = b->cls;
+        t->head[c] = b->next;
+        if (!b->next) {
+            t->map[c >> 6] &= ~(1ULL << (c & 63));
+            if (!t->map[c >> 6])
+                t->top &= ~(1ULL << (c >> 6));
+        }
+    }
+}
+
+/* The lowest non-empty class >= c, or SIZE_MAX. */
+static inline size_t seg_search(const struct gomem__segfit *t, size_t c)
+{
+    if (c >= t->nclass)
+        return SIZE_MAX;
+    size_t w = c >> 6;
+    uint64_t bits = t->map[w] & (~0ULL << (c & 63));
+    if (!bits) {
+        uint64_t up = w + 1 < 64 ? t->top & (~0ULL << (w + 1)) : 0;
+        if (!up)
+            return SIZE_MAX;
+        w = (size_t)__builtin_ctzll(up);
+        bits = t->map[w];
+    }
+    return (w << 6) + (size_t)__builtin_ctzll(bits);
+}
+
+/* The block alloc(n) takes, or NULL. */
+static inline block_t *seg_choose(const struct gomem__segfit *t, size_t n)
+{
+    size_t c = seg_search(t, seg_fit_class(n));
+    if (GOMEM__LIKELY(c != SIZE_MAX))
+        return t->head[c];
+    return gomem__at_first_fit(&t->at, n);
+}
+
+/* Set up [0, size) as the one free block; the tree is empty and a block
+ * record is reserved. */
+static void seg_init_range(struct gomem__segfit *t, size_t size, size_t nclass)
+{
+    memset(t->map, 0, sizeof t->map);
+    t->top = 0;
+    memset(t->head, 0, nclass * sizeof *t->head);
+    t->nclass = nclass;
+    t->size = t->free = size;
+    block_t *b = gomem__at_block(&t->at);
+    b->off = 0;
+    b->len = size;
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, 0, &idx);
+    gomem__at_insert(&t->at, l, idx, b); /* an empty root leaf: no split */
+    seg_push(t, b);
+}
+
+struct gomem__segfit *gomem__segfit_new(size_t size)
+{
+    if (size == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct gomem__segfit *t = calloc(1, sizeof *t);
+    size_t nclass = seg_class(size) + 1;
+    if (!t)
+        return NULL;
+    t->head = calloc(nclass, sizeof *t->head);
+    if (!t->head || gomem__at_init(&t->at)) {
+        free(t->head);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (gomem__nodepool_reserve(&t->at.blks)) {
+        gomem__at_destroy(&t->at);
+        free(t->head);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    seg_init_range(t, size, nclass);
+    return t;
+}
+
+void gomem__segfit_destroy(struct gomem__segfit *t)
+{
+    gomem__at_destroy(&t->at);
+    free(t->head);
+    free(t);
+}
+
+int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
+{
+    if (n == 0 || !off)
+        return -EINVAL;
+    if (n > t->size)
+        return -ENOMEM;
+    const block_t *b = seg_choose(t, n);
+    if (!b)
+        return -ENOMEM;
+    *off = b->off;
+    return 0;
+}
+
+int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
+{
+    if (n == 0 || !off)
+        return -EINVAL;
+    if (n > t->size)
+        return -ENOMEM;
+    block_t *b = seg_choose(t, n);
+    if (!b)
+        return -ENOMEM;
+    *off = b->off;
+    seg_unlink(t, b);
+    t->free -= n;
+    size_t old = b->len;
+    b->off += n;
+    b->len = old - n;
+    if (b->len == 0) {
+        gomem__at_remove(&t->at, b);
+        return 0;
+    }
+    seg_push(t, b);
+    gomem__at_shrank(b, old);
+    return 0;
+}
+
+int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
+{
+    size_t end;
+    if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
+        return -EINVAL;
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
+    if (s && s->off < end)
+        return -EINVAL;                  /* overlaps free space */
+    block_t *p = gomem__at_before(l, idx); /* ends at or before off */
+    int join_p = p && p->off + p->len == off;
+    int join_s = s && s->off == end;
+    if (join_s) {
+        seg_unlink(t, s);
+        s->off = off;
+        s->len += n;
+        if (join_p) {
+            seg_unlink(t, p);
+            s->off = p->off;
+            s->len += p->len;
+            gomem__at_remove(&t->at, p);
+        }
+        seg_push(t, s);
+        gomem__at_grew(&t->at, s);
+    } else if (join_p) {
+        seg_unlink(t, p);
+        p->len += n;
+        seg_push(t, p);
+        gomem__at_grew(&t->at, p);
+    } else {
+        block_t *b = gomem__at_block(&t->at);
+        if (!b)
+            return -ENOMEM;
+        b->off = off;
+        b->len = n;
+        if (gomem__at_insert(&t->at, l, idx, b)) {
+            gomem__nodepool_put(&t->at.blks, b);
+            return -ENOMEM;
+        }
+        seg_push(t, b);
+    }
+    t->free += n;
+    return 0;
+}
+
+size_t gomem__segfit_free_size(const struct gomem__segfit *t)
+{
+    return t->free;
+}
+
+size_t gomem__segfit_size(const struct gomem__segfit *t)
+{
+    return t->size;
+}
+
+int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
+{
+    if (size == 0)
+        return -EINVAL;
+    size_t nclass = seg_class(size) + 1;
+    if (nclass > t->nclass) {
+        block_t **h = realloc(t->head, nclass * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        t->head = h;
+    }
+    if (gomem__nodepool_reserve(&t->at.blks))
+        return -ENOMEM;
+    gomem__at_clear(&t->at);
+    seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
+    return 0;
+}
+
+int gomem__segfit_foreach_free(const struct gomem__segfit *t, gomem_allocator_visit_fn fn,
+                               void *arg)
+{
+    if (!fn)
+        return -EINVAL;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        int r = fn(b->off, b->len, arg);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+size_t gomem__segfit_depth(const struct gomem__segfit *t)
+{
+    return t->at.height;
+}
+
+#define SEG_FAIL(...) (fprintf(stderr, "gomem segfit check: " __VA_ARGS__), -EFAULT)
+
+int gomem__segfit_check(const struct gomem__segfit *t)
+{
+    int r = gomem__at_check(&t->at, "segfit");
+    if (r)
+        return r;
+    size_t bytes = 0, blocks = 0, prev_end = 0;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        size_t end;
+        if (b->len == 0)
+            return SEG_FAIL("empty block at %zu\n", b->off);
+        if (gomem__add_overflows(b->off, b->len, &end) || end > t->size)
+            return SEG_FAIL("block [%zu, +%zu) out of range\n", b->off, b->len);
+        if (blocks && b->off <= prev_end)
+            return SEG_FAIL("block at %zu touches or overlaps the one before (ends %zu)\n",
+                            b->off, prev_end);
+        if (b->cls != seg_class(b->len))
+            return SEG_FAIL("block [%zu, +%zu) filed in class %zu, not %zu\n", b->off, b->len,
+                            b->cls, seg_class(b->len));
+        prev_end = end;
+        bytes += b->len;
+        blocks++;
+    }
+    if (bytes != t->free)
+        return SEG_FAIL("free bytes %zu, counted %zu\n", t->free, bytes);
+    size_t listed = 0;
+    for (size_t c = 0; c < MAX_CLASSES; c++) {
+        int bit = (int)(t->map[c >> 6] >> (c & 63)) & 1;
+        const block_t *h = c < t->nclass ? t->head[c] : NULL;
+        if (bit != (h != NULL))
+            return SEG_FAIL("bitmap bit of class %zu is %d\n", c, bit);
+        for (const block_t *b = h, *prev = NULL; b; prev = b, b = b->next) {
+            if (b->prev != prev || b->cls != c)
+                return SEG_FAIL("class %zu list broken\n", c);
+            if (++listed > blocks)
+                return SEG_FAIL("class lists hold more blocks than the tree\n");
+        }
+    }
+    for (size_t w = 0; w < MAP_WORDS; w++)
+        if ((int)((t->top >> w) & 1) != (t->map[w] != 0))
+            return SEG_FAIL("top bitmap bit %zu wrong\n", w);
+    if (listed != blocks)
+        return SEG_FAIL("%zu blocks listed by size, %zu in the tree\n", listed, blocks);
+    return 0;
+}
+
+GOMEM__OFFSET_OPS(segfit, "segfit", GOMEM__FIT_GOOD);
