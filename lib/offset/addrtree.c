@@ -28,6 +28,8 @@ static leaf_t *leaf_new(struct gomem__addrtree *t)
     l->h.is_leaf = 1;
     l->h.parent = NULL;
     l->h.max = 0;
+    l->h.other = 0;
+    l->h.arg = NULL;
     l->prev = l->next = NULL;
     for (unsigned i = 0; i < FAN; i++) {
         l->end[i] = SIZE_MAX;
@@ -45,6 +47,8 @@ static inner_t *inner_new(struct gomem__addrtree *t)
     x->h.is_leaf = 0;
     x->h.parent = NULL;
     x->h.max = 0;
+    x->h.other = 0;
+    x->h.arg = NULL;
     for (unsigned i = 0; i < FAN - 1; i++)
         x->sep[i] = SIZE_MAX;
     for (unsigned i = 0; i < FAN; i++)
@@ -97,43 +101,79 @@ void gomem__at_clear(struct gomem__addrtree *t)
 
 /* ---------------------------------------------------------------- maxima */
 
-static size_t node_max(const node_t *x)
+/* x's largest entry (*a, holding *m) and the largest of the others (*o). */
+static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap)
 {
-    size_t m = 0;
-    if (x->is_leaf) {
-        const leaf_t *l = (const leaf_t *)x;
-        for (unsigned i = 0; i < l->h.n; i++)
-            m = l->b[i]->len > m ? l->b[i]->len : m;
-    } else {
-        const inner_t *in = (const inner_t *)x;
-        for (unsigned i = 0; i < in->h.n; i++)
-            m = in->child[i]->max > m ? in->child[i]->max : m;
+    size_t m = 0, o = 0;
+    const void *a = NULL;
+    for (unsigned i = 0; i < x->n; i++) {
+        const void *e;
+        size_t v;
+        if (x->is_leaf) {
+            e = ((const leaf_t *)x)->b[i];
+            v = ((const block_t *)e)->len;
+        } else {
+            e = ((const inner_t *)x)->child[i];
+            v = ((const node_t *)e)->max;
+        }
+        if (!a || v > m) {
+            o = m;
+            m = v;
+            a = e;
+        } else if (v > o) {
+            o = v;
+        }
     }
-    return m;
+    *mp = m;
+    *op = o;
+    *ap = a;
 }
 
-void gomem__at_fix_max(node_t *x)
+/* Set x's max, arg and other from its entries. */
+static void rescan(node_t *x)
 {
-    do {
-        size_t m = node_max(x);
-        if (m == x->max)
-            return;
-        x->max = m;
-        x = &x->parent->h;
-    } while (x);
+    scan(x, &x->max, &x->other, &x->arg);
 }
 
-/* Recompute every maximum from x to the root. */
+void gomem__at_update(node_t *x, const void *who, size_t v)
+{
+    while (x) {
+        size_t old = x->max;
+        if (v > old) {
+            if (x->arg != who) {
+                x->other = old;
+                x->arg = who;
+            }
+            x->max = v;
+        } else if (x->arg == who) {
+            if (v >= x->other)
+                x->max = v;
+            else
+                rescan(x);
+            if (x->max == old)
+                return;
+        } else {
+            if (v > x->other)
+                x->other = v;
+            return;
+        }
+        v = x->max;
+        who = x;
+        x = &x->parent->h;
+    }
+}
+
+/* Rescan every node from x to the root. */
 static void fix_max_all(node_t *x)
 {
     for (; x; x = &x->parent->h)
-        x->max = node_max(x);
+        rescan(x);
 }
 
-static inline void raise_max(node_t *x, size_t len)
+/* The entry who of x grew to hold len. */
+static inline void raise_max(node_t *x, const void *who, size_t len)
 {
-    for (; x && x->max < len; x = &x->parent->h)
-        x->max = len;
+    gomem__at_update(x, who, len);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -181,8 +221,8 @@ static void insert_parent(struct gomem__addrtree *t, node_t *left, size_t sep, n
         r->child[0] = left;
         r->child[1] = right;
         r->sep[0] = sep;
-        r->h.max = left->max > right->max ? left->max : right->max;
         left->parent = right->parent = r;
+        rescan(&r->h);
         t->root = &r->h;
         t->height++;
         return;
@@ -230,8 +270,8 @@ static void insert_parent(struct gomem__addrtree *t, node_t *left, size_t sep, n
     }
     for (unsigned i = 0; i < h; i++)
         p->child[i]->parent = p;
-    p->h.max = node_max(&p->h);
-    q->h.max = node_max(&q->h);
+    rescan(&p->h);
+    rescan(&q->h);
     insert_parent(t, &p->h, s[h - 1], &q->h);
 }
 
@@ -269,12 +309,12 @@ static GOMEM__NOINLINE void leaf_split_insert(struct gomem__addrtree *t, leaf_t 
     if (l->next)
         l->next->prev = r;
     l->next = r;
-    l->h.max = node_max(&l->h);
-    r->h.max = node_max(&r->h);
+    rescan(&l->h);
+    rescan(&r->h);
     if (idx == FAN) /* the new key is the last of r: it may pass r's bound */
         raise_sep(&l->h, key);
     insert_parent(t, &l->h, l->end[h - 1], &r->h);
-    raise_max(&r->h.parent->h, b->len);
+    fix_max_all(&r->h);
 }
 
 int gomem__at_insert(struct gomem__addrtree *t, leaf_t *l, unsigned idx, block_t *b)
@@ -296,7 +336,7 @@ int gomem__at_insert(struct gomem__addrtree *t, leaf_t *l, unsigned idx, block_t
         b->leaf = l;
         if (idx == n)
             raise_sep(&l->h, key);
-        raise_max(&l->h, b->len);
+        raise_max(&l->h, b, b->len);
     }
     t->blocks++;
     return 0;
@@ -350,7 +390,7 @@ static leaf_t *rebalance_leaf(struct gomem__addrtree *t, leaf_t *x)
         a->next = b->next;
         if (b->next)
             b->next->prev = a;
-        a->h.max = node_max(&a->h);
+        rescan(&a->h);
         gomem__nodepool_put(&t->nodes, b);
         drop_child(t, p, j);
         return a;
@@ -385,8 +425,8 @@ static leaf_t *rebalance_leaf(struct gomem__addrtree *t, leaf_t *x)
         b->h.n = nb + k;
     }
     p->sep[j] = a->end[a->h.n - 1];
-    a->h.max = node_max(&a->h);
-    b->h.max = node_max(&b->h);
+    rescan(&a->h);
+    rescan(&b->h);
     return a;
 }
 
@@ -408,7 +448,7 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
                 a->sep[na + i] = b->sep[i];
         }
         a->h.n = na + nb;
-        a->h.max = node_max(&a->h);
+        rescan(&a->h);
         gomem__nodepool_put(&t->nodes, b);
         drop_child(t, p, j);
         return;
@@ -451,8 +491,8 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
         b->h.n = nb + k;
     }
     p->sep[j] = s;
-    a->h.max = node_max(&a->h);
-    b->h.max = node_max(&b->h);
+    rescan(&a->h);
+    rescan(&b->h);
 }
 
 void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
@@ -469,7 +509,10 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     t->blocks--;
     gomem__nodepool_put(&t->blks, b);
     if (n - 1 >= MINFILL || !l->h.parent) {
-        gomem__at_fix_max(&l->h);
+        if (l->h.arg == b) {
+            rescan(&l->h);
+            gomem__at_update(&l->h.parent->h, l, l->h.max);
+        }
         return;
     }
     /* Every node the rebalance touched is on the path from the leaf it
@@ -490,7 +533,7 @@ void gomem__at_grew(struct gomem__addrtree *t, block_t *b)
         if (i + 1 == l->h.n)
             raise_sep(&l->h, end);
     }
-    raise_max(&l->h, b->len);
+    raise_max(&l->h, b, b->len);
 }
 
 block_t *gomem__at_first_fit(const struct gomem__addrtree *t, size_t n)
@@ -541,8 +584,29 @@ static int at_audit(const node_t *x, const inner_t *parent, size_t depth, int ha
         return AT_FAIL(a, "node with %u entries below the minimum at depth %zu\n", x->n, depth);
     if (x->n > FAN || (!x->is_leaf && x->n < 2))
         return AT_FAIL(a, "node with %u entries at depth %zu\n", x->n, depth);
-    if (node_max(x) != x->max)
-        return AT_FAIL(a, "maximum %zu, expected %zu at depth %zu\n", x->max, node_max(x), depth);
+    {
+        size_t ym, yo;
+        const void *ya;
+        scan(x, &ym, &yo, &ya);
+        if (ym != x->max)
+            return AT_FAIL(a, "maximum %zu, expected %zu at depth %zu\n", x->max, ym, depth);
+        if (x->n) { /* arg holds the maximum, other bounds the rest */
+            size_t v = 0;
+            for (unsigned i = 0; i < x->n; i++) {
+                const void *e = x->is_leaf ? (const void *)((const leaf_t *)x)->b[i]
+                                           : (const void *)((const inner_t *)x)->child[i];
+                size_t ev = x->is_leaf ? ((const block_t *)e)->len : ((const node_t *)e)->max;
+                if (e == x->arg && ev != x->max)
+                    return AT_FAIL(a, "arg holds %zu, not the maximum %zu\n", ev, x->max);
+                if (e != x->arg && ev > v)
+                    v = ev;
+            }
+            if (v > x->other)
+                return AT_FAIL(a, "other %zu below %zu at depth %zu\n", x->other, v, depth);
+        } else if (x->arg) {
+            return AT_FAIL(a, "an empty node names an entry\n");
+        }
+    }
     if (x->is_leaf) {
         const leaf_t *l = (const leaf_t *)x;
         if (a->leaves_depth == 0)

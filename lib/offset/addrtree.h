@@ -21,6 +21,7 @@
 
 #include "nodepool.h"
 
+/* 16: the searches below are unrolled for exactly this fanout. */
 #define GOMEM__AT_FAN 16
 #define GOMEM__AT_MIN (GOMEM__AT_FAN / 4) /* fill of every node but the root */
 
@@ -40,6 +41,8 @@ struct gomem__at_node {
     uint32_t is_leaf;
     struct gomem__at_inner *parent;   /* NULL at the root */
     size_t max;                       /* largest block length below; 0 when empty */
+    const void *arg;                  /* the entry (block or child) that holds max */
+    size_t other;                     /* >= the largest length under any other entry */
 };
 
 struct gomem__at_leaf {
@@ -79,16 +82,22 @@ static inline struct gomem__at_leaf *gomem__at_find(const struct gomem__addrtree
 {
     const struct gomem__at_node *x = t->root;
     for (size_t h = t->height; h > 1; h--) {
-        const struct gomem__at_inner *in = (const struct gomem__at_inner *)x;
-        unsigned i = 0;
-        for (unsigned j = 0; j < GOMEM__AT_FAN - 1; j++)
-            i += in->sep[j] <= off;
-        x = in->child[i];
+        /* How many of the 15 separators (padded with SIZE_MAX) are <= off:
+         * a binary search whose steps are additions, not branches. */
+        const size_t *s = ((const struct gomem__at_inner *)x)->sep;
+        unsigned i = (unsigned)(s[7] <= off) << 3;
+        i += (unsigned)(s[i + 3] <= off) << 2;
+        i += (unsigned)(s[i + 1] <= off) << 1;
+        i += (unsigned)(s[i] <= off);
+        x = ((const struct gomem__at_inner *)x)->child[i];
     }
     const struct gomem__at_leaf *l = (const struct gomem__at_leaf *)x;
-    unsigned i = 0;
-    for (unsigned j = 0; j < GOMEM__AT_FAN; j++)
-        i += l->end[j] <= off;
+    const size_t *e = l->end; /* 16 keys, padded with SIZE_MAX */
+    unsigned i = (unsigned)(e[7] <= off) << 3;
+    i += (unsigned)(e[i + 3] <= off) << 2;
+    i += (unsigned)(e[i + 1] <= off) << 1;
+    i += (unsigned)(e[i] <= off);
+    i += (unsigned)(e[i] <= off) & (i == 15);
     *idx = i;
     return (struct gomem__at_leaf *)l;
 }
@@ -129,14 +138,16 @@ void gomem__at_remove(struct gomem__addrtree *t, struct gomem__block *b);
  * block). */
 void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b);
 
-/* Recompute the maxima from x up, stopping where one holds. */
-void gomem__at_fix_max(struct gomem__at_node *x);
+/* The entry who of node x (a block of a leaf, a child of an inner node)
+ * now holds v, more or less than before: fix the maxima from x up. */
+void gomem__at_update(struct gomem__at_node *x, const void *who, size_t v);
 
-/* b->len shrank from old_len, its end unchanged. */
-static inline void gomem__at_shrank(struct gomem__block *b, size_t old_len)
+/* b->len shrank, its end unchanged. O(1) unless b was the largest block of
+ * its leaf and the others come close. */
+static inline void gomem__at_shrank(struct gomem__block *b)
 {
-    if (old_len == b->leaf->h.max)
-        gomem__at_fix_max(&b->leaf->h);
+    if (b->leaf->h.arg == b)
+        gomem__at_update(&b->leaf->h, b, b->len);
 }
 
 /* The lowest-addressed block of at least n bytes, or NULL. */

@@ -195,15 +195,14 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     *off = b->off;
     seg_unlink(t, b);
     t->free -= n;
-    size_t old = b->len;
     b->off += n;
-    b->len = old - n;
+    b->len -= n;
     if (b->len == 0) {
         gomem__at_remove(&t->at, b);
         return 0;
     }
     seg_push(t, b);
-    gomem__at_shrank(b, old);
+    gomem__at_shrank(b);
     return 0;
 }
 
