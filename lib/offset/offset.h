@@ -41,11 +41,12 @@ enum gomem__offset_policy {
     GOMEM__FIT_FIRST,
     /* The smallest block that fits, the lowest offset on ties. */
     GOMEM__FIT_BEST,
-    /* Segregated good fit: with classes of lengths exact below 32 and 16 per
-     * power of two above (offset_segfit.c's seg_class), the most recently
-     * created or changed block of the lowest non-empty class whose every
-     * length is at least n; when no such class holds a block, the
-     * lowest-addressed block that fits. */
+    /* Segregated good fit, with classes of lengths exact below 64 and 32 per
+     * power of two above (offset_segfit.c's seg_class), each listing its
+     * blocks most recently created or changed first: the head of n's own
+     * class if it holds n bytes; else the head of the lowest non-empty
+     * class whose every length is at least n; else the lowest-addressed
+     * block that fits. */
     GOMEM__FIT_GOOD
 };
 

@@ -1,15 +1,16 @@
 /* offset_segfit.c - the segregated-fit offset allocator (default variant).
  *
  * Free blocks are filed twice:
- *  - by size, in segregated classes: 16 classes per power of two (exact
- *    below 32 bytes), each a list with the most recently changed block at
+ *  - by size, in segregated classes: 32 classes per power of two (exact
+ *    below 64 bytes), each a list with the most recently changed block at
  *    its head, and a two-level bitmap of the classes that hold blocks;
  *  - by address, in the B+tree of lib/offset/addrtree.h, which finds the
  *    neighbours a free checks and coalesces with, and holds the largest
  *    length under each node.
  *
- * alloc(n) takes the head of the lowest non-empty class whose every block
- * holds n bytes: O(1), two bit scans. Only when no such class has a block
+ * alloc(n) takes the head of n's own class if it holds n bytes, else the
+ * head of the lowest non-empty class whose every block holds n bytes:
+ * O(1), two bit scans. Only when no such class has a block
  * (every block that fits is then in n's own class) does it search the
  * tree for the lowest-addressed block that fits: O(log n). So it refuses
  * only when no free run of n bytes exists.
@@ -24,7 +25,7 @@
 
 #include "addrtree.h"
 
-#define SUB_BITS 4
+#define SUB_BITS 5
 #define SUB (1u << SUB_BITS)
 #define MAX_CLASSES (((64 - SUB_BITS + 1) << SUB_BITS)) /* 976 */
 #define MAP_WORDS ((MAX_CLASSES + 63) / 64)
@@ -41,7 +42,8 @@ struct gomem__segfit {
 };
 
 /* The class of a length (>= 1): exact below 2 * SUB, then SUB classes per
- * power of two. */
+ * power of two. 32 per power of two keeps the waste of taking from the
+ * next class up small enough to fragment like best fit. */
 static inline size_t seg_class(size_t len)
 {
     unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)len);
@@ -111,6 +113,9 @@ static inline size_t seg_search(const struct gomem__segfit *t, size_t c)
 /* The block alloc(n) takes, or NULL. */
 static inline block_t *seg_choose(const struct gomem__segfit *t, size_t n)
 {
+    size_t c0 = seg_class(n);
+    if (c0 < t->nclass && t->head[c0] && t->head[c0]->len >= n)
+        return t->head[c0];
     size_t c = seg_search(t, seg_fit_class(n));
     if (GOMEM__LIKELY(c != SIZE_MAX))
         return t->head[c];

@@ -422,16 +422,16 @@ static void model_remove_at(struct model *m, size_t i)
 }
 
 /* Good fit's size classes, written out independently of the variant:
- * lengths below 32 are their own class; above, 16 classes per power of
- * two, each [k * 2^(e-4), (k + 1) * 2^(e-4)) for 16 <= k < 32. */
+ * lengths below 64 are their own class; above, 32 classes per power of
+ * two, each [k * 2^e, (k + 1) * 2^e) for 32 <= k < 64. */
 static size_t model_class(size_t len)
 {
-    if (len < 32)
+    if (len < 64)
         return len;
     size_t e = 0;
-    while (len >> e >= 32)
+    while (len >> e >= 64)
         e++;
-    return 16 * (e + 1) + (len >> e) - 16;
+    return 32 * (e + 1) + (len >> e) - 32;
 }
 
 /* The lowest class whose every length is >= n. */
@@ -441,12 +441,28 @@ static size_t model_fit_class(size_t n)
     return model_class(n - 1) == c ? c + 1 : c;
 }
 
+/* The run of class c changed last, or SIZE_MAX. */
+static size_t model_newest(const struct model *m, size_t c)
+{
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < m->n; i++)
+        if (model_class(m->len[i]) == c && (best == SIZE_MAX || m->stamp[i] > m->stamp[best]))
+            best = i;
+    return best;
+}
+
 /* Where the variant must place n bytes, or SIZE_MAX when nothing fits. */
 static size_t model_fit(const struct model *m, int policy, size_t n)
 {
     size_t best = SIZE_MAX;
     if (policy == GOMEM__FIT_GOOD) {
+        /* the newest of n's own class if it holds n bytes */
+        best = model_newest(m, model_class(n));
+        if (best != SIZE_MAX && m->len[best] >= n)
+            return best;
+        /* else the newest of the lowest class whose every block fits */
         size_t fc = model_fit_class(n), bc = SIZE_MAX;
+        best = SIZE_MAX;
         for (size_t i = 0; i < m->n; i++) {
             size_t c = model_class(m->len[i]);
             if (c >= fc && (c < bc || (c == bc && m->stamp[i] > m->stamp[best]))) {
@@ -456,7 +472,7 @@ static size_t model_fit(const struct model *m, int policy, size_t n)
         }
         if (best != SIZE_MAX)
             return best;
-        policy = GOMEM__FIT_FIRST;
+        policy = GOMEM__FIT_FIRST; /* else the lowest-addressed fit */
     }
     for (size_t i = 0; i < m->n; i++) {
         if (m->len[i] < n)
