@@ -522,17 +522,13 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
 
 /* ---------------------------------------------------------------- changes */
 
-void gomem__at_grew(struct gomem__addrtree *t, block_t *b)
+void gomem__at_grew(struct gomem__addrtree *t, block_t *b, leaf_t *l, unsigned i)
 {
     (void)t;
-    leaf_t *l = b->leaf;
     size_t end = b->off + b->len;
-    unsigned i = block_index(l, b);
-    if (l->end[i] != end) {
-        l->end[i] = end;
-        if (i + 1 == l->h.n)
-            raise_sep(&l->h, end);
-    }
+    l->end[i] = end;
+    if (i + 1 == l->h.n)
+        raise_sep(&l->h, end);
     raise_max(&l->h, b, b->len);
 }
 

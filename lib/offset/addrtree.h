@@ -133,14 +133,21 @@ int gomem__at_insert(struct gomem__addrtree *t, struct gomem__at_leaf *l, unsign
 /* Take b out of the tree and give its record back to the pool. */
 void gomem__at_remove(struct gomem__addrtree *t, struct gomem__block *b);
 
-/* b grew: call after b->off and b->len changed so that b covers more than
- * before. Its end b->off + b->len may have moved up (never onto the next
- * block). */
-void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b);
+/* b grew at its end (b->len grew, b->off did not move): it is block i of
+ * leaf l. Its end stays below the next block's. */
+void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b, struct gomem__at_leaf *l,
+                    unsigned i);
 
 /* The entry who of node x (a block of a leaf, a child of an inner node)
  * now holds v, more or less than before: fix the maxima from x up. */
 void gomem__at_update(struct gomem__at_node *x, const void *who, size_t v);
+
+/* b->len grew, its end unchanged (it grew at its start). */
+static inline void gomem__at_longer(struct gomem__block *b)
+{
+    if (b->len > b->leaf->h.max || b->leaf->h.arg == b || b->len > b->leaf->h.other)
+        gomem__at_update(&b->leaf->h, b, b->len);
+}
 
 /* b->len shrank, its end unchanged. O(1) unless b was the largest block of
  * its leaf and the others come close. */

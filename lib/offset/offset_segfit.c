@@ -25,6 +25,12 @@
 
 #include "addrtree.h"
 
+#if defined(__GNUC__)
+#define SEG_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SEG_ALWAYS_INLINE inline
+#endif
+
 #define SUB_BITS 5
 #define SUB (1u << SUB_BITS)
 #define MAX_CLASSES (((64 - SUB_BITS + 1) << SUB_BITS)) /* 976 */
@@ -38,26 +44,31 @@ struct gomem__segfit {
     uint64_t top;             /* bit w: map[w] != 0 */
     uint64_t map[MAP_WORDS];  /* bit c: head[c] != NULL */
     block_t **head;           /* nclass lists */
+    /* The last alloc carved [last_off, last_off + last_n) from the start of
+     * last, the head of its class, and left it there: its class and the
+     * tree's maxima are settled by the next call (seg_settle), unless that
+     * call frees exactly that range again (an alloc+free pair, GoMem's
+     * borrow), which only puts the bytes back. */
+    block_t *last;
+    size_t last_off, last_n;
     struct gomem__addrtree at;
 };
 
 /* The class of a length (>= 1): exact below 2 * SUB, then SUB classes per
  * power of two. 32 per power of two keeps the waste of taking from the
- * next class up small enough to fragment like best fit. */
+ * next class up small enough to fragment like best fit. Branch-free: below
+ * 2 * SUB the shift is 0 and the class is the length itself. */
 static inline size_t seg_class(size_t len)
 {
-    unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)len);
-    if (fl < SUB_BITS)
-        return len;
-    return ((size_t)(fl - SUB_BITS + 1) << SUB_BITS) + ((len >> (fl - SUB_BITS)) & (SUB - 1));
+    unsigned sh = 63u - (unsigned)__builtin_clzll((unsigned long long)(len | SUB)) - SUB_BITS;
+    return ((size_t)sh << SUB_BITS) + (len >> sh);
 }
 
 /* The lowest class whose every length is >= n. */
 static inline size_t seg_fit_class(size_t n)
 {
-    unsigned fl = 63u - (unsigned)__builtin_clzll((unsigned long long)n);
-    size_t low = fl > SUB_BITS ? ((size_t)1 << (fl - SUB_BITS)) - 1 : 0;
-    return seg_class(n) + ((n & low) != 0);
+    unsigned sh = 63u - (unsigned)__builtin_clzll((unsigned long long)(n | SUB)) - SUB_BITS;
+    return ((size_t)sh << SUB_BITS) + (n >> sh) + ((n & (((size_t)1 << sh) - 1)) != 0);
 }
 
 static inline void seg_push(struct gomem__segfit *t, block_t *b)
@@ -110,16 +121,38 @@ static inline size_t seg_search(const struct gomem__segfit *t, size_t c)
     return (w << 6) + (size_t)__builtin_ctzll(bits);
 }
 
-/* The block alloc(n) takes, or NULL. */
-static inline block_t *seg_choose(const struct gomem__segfit *t, size_t n)
+/* The block alloc(n) takes, or NULL; n <= t->size. */
+static SEG_ALWAYS_INLINE block_t *seg_choose(const struct gomem__segfit *t, size_t n)
 {
-    size_t c0 = seg_class(n);
-    if (c0 < t->nclass && t->head[c0] && t->head[c0]->len >= n)
-        return t->head[c0];
+    block_t *b = t->head[seg_class(n)];
+    if (b && b->len >= n)
+        return b;
     size_t c = seg_search(t, seg_fit_class(n));
     if (GOMEM__LIKELY(c != SIZE_MAX))
         return t->head[c];
     return gomem__at_first_fit(&t->at, n);
+}
+
+/* b, out of its list, changed length: file it again at the head of its
+ * class (O(1)). */
+static inline void seg_refile(struct gomem__segfit *t, block_t *b)
+{
+    seg_unlink(t, b);
+    seg_push(t, b);
+}
+
+/* File the block the last alloc carved where its new length belongs. Every
+ * call but free_size, size and foreach_free (which read only offsets and
+ * lengths) does this first, so the policy is as if it happened in alloc. */
+static inline void seg_settle(struct gomem__segfit *t)
+{
+    block_t *b = t->last;
+    if (b) {
+        t->last = NULL;
+        if (seg_class(b->len) != b->cls)
+            seg_refile(t, b);
+        gomem__at_shrank(b);
+    }
 }
 
 /* Set up [0, size) as the one free block; the tree is empty and a block
@@ -181,6 +214,7 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
+    seg_settle((struct gomem__segfit *)t); /* changes no answer: see above */
     const block_t *b = seg_choose(t, n);
     if (!b)
         return -ENOMEM;
@@ -194,26 +228,48 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
+    seg_settle(t);
     block_t *b = seg_choose(t, n);
     if (!b)
         return -ENOMEM;
     *off = b->off;
-    seg_unlink(t, b);
     t->free -= n;
-    b->off += n;
-    b->len -= n;
-    if (b->len == 0) {
+    if (b->len == n) {
+        seg_unlink(t, b);
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    seg_push(t, b);
-    gomem__at_shrank(b);
+    t->last_off = b->off;
+    t->last_n = n;
+    b->off += n;
+    b->len -= n;
+    if (b->prev) { /* not a head: file it now, as the policy says */
+        seg_refile(t, b);
+        gomem__at_shrank(b);
+    } else {
+        t->last = b;
+    }
     return 0;
 }
 
 int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 {
     size_t end;
+    block_t *c = t->last;
+    if (c) {
+        if (off == t->last_off && n == t->last_n) {
+            /* [off, off + n) was carved from c's start and nothing changed
+             * since: it is allocated, c starts at its end, no free block
+             * ends at off, and c's class and maxima still fit its old
+             * length, which it gets back. */
+            t->last = NULL;
+            c->off = off;
+            c->len += n;
+            t->free += n;
+            return 0;
+        }
+        seg_settle(t);
+    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -225,7 +281,6 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
     int join_p = p && p->off + p->len == off;
     int join_s = s && s->off == end;
     if (join_s) {
-        seg_unlink(t, s);
         s->off = off;
         s->len += n;
         if (join_p) {
@@ -234,13 +289,14 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
             s->len += p->len;
             gomem__at_remove(&t->at, p);
         }
-        seg_push(t, s);
-        gomem__at_grew(&t->at, s);
+        if (s->prev || seg_class(s->len) != s->cls)
+            seg_refile(t, s);
+        gomem__at_longer(s); /* its end, the key, is unchanged */
     } else if (join_p) {
-        seg_unlink(t, p);
         p->len += n;
-        seg_push(t, p);
-        gomem__at_grew(&t->at, p);
+        if (p->prev || seg_class(p->len) != p->cls)
+            seg_refile(t, p);
+        gomem__at_grew(&t->at, p, idx ? l : l->prev, idx ? idx - 1 : l->prev->h.n - 1);
     } else {
         block_t *b = gomem__at_block(&t->at);
         if (!b)
@@ -281,6 +337,7 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
+    t->last = NULL;
     seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }
@@ -307,6 +364,7 @@ size_t gomem__segfit_depth(const struct gomem__segfit *t)
 
 int gomem__segfit_check(const struct gomem__segfit *t)
 {
+    seg_settle((struct gomem__segfit *)t);
     int r = gomem__at_check(&t->at, "segfit");
     if (r)
         return r;
