@@ -101,29 +101,37 @@ void gomem__at_clear(struct gomem__addrtree *t)
 
 /* ---------------------------------------------------------------- maxima */
 
-/* x's largest entry (*a, holding *m) and the largest of the others (*o). */
+/* x's largest entry (*a, holding *m) and the largest of the others (*o).
+ * Branch-free: the lengths are random, a branch per entry would mispredict. */
 static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap)
 {
     size_t m = 0, o = 0;
     const void *a = NULL;
-    for (unsigned i = 0; i < x->n; i++) {
-        const void *e;
-        size_t v;
-        if (x->is_leaf) {
-            e = ((const leaf_t *)x)->b[i];
-            v = ((const block_t *)e)->len;
-        } else {
-            e = ((const inner_t *)x)->child[i];
-            v = ((const node_t *)e)->max;
+    unsigned n = x->n;
+    if (x->is_leaf) {
+        const leaf_t *l = (const leaf_t *)x;
+        for (unsigned i = 0; i < n; i++) {
+            size_t v = l->b[i]->len;
+            int gt = v > m;
+            size_t lo = gt ? m : v;
+            o = lo > o ? lo : o;
+            m = gt ? v : m;
+            a = gt ? (const void *)l->b[i] : a;
         }
-        if (!a || v > m) {
-            o = m;
-            m = v;
-            a = e;
-        } else if (v > o) {
-            o = v;
+    } else {
+        const inner_t *in = (const inner_t *)x;
+        for (unsigned i = 0; i < n; i++) {
+            size_t v = in->child[i]->max;
+            int gt = v > m;
+            size_t lo = gt ? m : v;
+            o = lo > o ? lo : o;
+            m = gt ? v : m;
+            a = gt ? (const void *)in->child[i] : a;
         }
     }
+    if (!a && n) /* every entry 0 (cannot happen for blocks; kept exact) */
+        a = x->is_leaf ? (const void *)((const leaf_t *)x)->b[0]
+                       : (const void *)((const inner_t *)x)->child[0];
     *mp = m;
     *op = o;
     *ap = a;

@@ -33,7 +33,7 @@ struct gomem__block {
     size_t off, len;
     struct gomem__at_leaf *leaf;       /* the leaf that holds it */
     struct gomem__block *next, *prev;  /* owned by the size side */
-    size_t cls;                        /* owned by the size side */
+    uint32_t cls, aux;                 /* owned by the size side */
 };
 
 struct gomem__at_node {

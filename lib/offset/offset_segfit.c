@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "addrtree.h"
+#include "sizeclass.h"
 
 #if defined(__GNUC__)
 #define SEG_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -31,18 +32,12 @@
 #define SEG_ALWAYS_INLINE inline
 #endif
 
-#define SUB_BITS 5
-#define SUB (1u << SUB_BITS)
-#define MAX_CLASSES (((64 - SUB_BITS + 1) << SUB_BITS)) /* 976 */
-#define MAP_WORDS ((MAX_CLASSES + 63) / 64)
-
 typedef struct gomem__block block_t;
 
 struct gomem__segfit {
     size_t size, free;
     size_t nclass;            /* classes that lengths up to size use */
-    uint64_t top;             /* bit w: map[w] != 0 */
-    uint64_t map[MAP_WORDS];  /* bit c: head[c] != NULL */
+    struct gomem__sc_map map; /* bit c: head[c] != NULL */
     block_t **head;           /* nclass lists */
     /* The last alloc carved [last_off, last_off + last_n) from the start of
      * last, the head of its class, and left it there: its class and the
@@ -54,36 +49,20 @@ struct gomem__segfit {
     struct gomem__addrtree at;
 };
 
-/* The class of a length (>= 1): exact below 2 * SUB, then SUB classes per
- * power of two. 32 per power of two keeps the waste of taking from the
- * next class up small enough to fragment like best fit. Branch-free: below
- * 2 * SUB the shift is 0 and the class is the length itself. */
-static inline size_t seg_class(size_t len)
-{
-    unsigned sh = 63u - (unsigned)__builtin_clzll((unsigned long long)(len | SUB)) - SUB_BITS;
-    return ((size_t)sh << SUB_BITS) + (len >> sh);
-}
-
-/* The lowest class whose every length is >= n. */
-static inline size_t seg_fit_class(size_t n)
-{
-    unsigned sh = 63u - (unsigned)__builtin_clzll((unsigned long long)(n | SUB)) - SUB_BITS;
-    return ((size_t)sh << SUB_BITS) + (n >> sh) + ((n & (((size_t)1 << sh) - 1)) != 0);
-}
+#define seg_class gomem__sc_class
+#define seg_fit_class gomem__sc_fit_class
 
 static inline void seg_push(struct gomem__segfit *t, block_t *b)
 {
     size_t c = seg_class(b->len);
     block_t *h = t->head[c];
-    b->cls = c;
+    b->cls = (uint32_t)c;
     b->prev = NULL;
     b->next = h;
-    if (h) {
+    if (h)
         h->prev = b;
-    } else {
-        t->map[c >> 6] |= 1ULL << (c & 63);
-        t->top |= 1ULL << (c >> 6);
-    }
+    else
+        gomem__sc_set(&t->map, c);
     t->head[c] = b;
 }
 
@@ -96,29 +75,9 @@ static inline void seg_unlink(struct gomem__segfit *t, block_t *b)
     } else {
         size_t c = b->cls;
         t->head[c] = b->next;
-        if (!b->next) {
-            t->map[c >> 6] &= ~(1ULL << (c & 63));
-            if (!t->map[c >> 6])
-                t->top &= ~(1ULL << (c >> 6));
-        }
+        if (!b->next)
+            gomem__sc_clear(&t->map, c);
     }
-}
-
-/* The lowest non-empty class >= c, or SIZE_MAX. */
-static inline size_t seg_search(const struct gomem__segfit *t, size_t c)
-{
-    if (c >= t->nclass)
-        return SIZE_MAX;
-    size_t w = c >> 6;
-    uint64_t bits = t->map[w] & (~0ULL << (c & 63));
-    if (!bits) {
-        uint64_t up = w + 1 < 64 ? t->top & (~0ULL << (w + 1)) : 0;
-        if (!up)
-            return SIZE_MAX;
-        w = (size_t)__builtin_ctzll(up);
-        bits = t->map[w];
-    }
-    return (w << 6) + (size_t)__builtin_ctzll(bits);
 }
 
 /* The block alloc(n) takes, or NULL; n <= t->size. */
@@ -127,7 +86,7 @@ static SEG_ALWAYS_INLINE block_t *seg_choose(const struct gomem__segfit *t, size
     block_t *b = t->head[seg_class(n)];
     if (b && b->len >= n)
         return b;
-    size_t c = seg_search(t, seg_fit_class(n));
+    size_t c = gomem__sc_search(&t->map, seg_fit_class(n));
     if (GOMEM__LIKELY(c != SIZE_MAX))
         return t->head[c];
     return gomem__at_first_fit(&t->at, n);
@@ -159,8 +118,7 @@ static inline void seg_settle(struct gomem__segfit *t)
  * record is reserved. */
 static void seg_init_range(struct gomem__segfit *t, size_t size, size_t nclass)
 {
-    memset(t->map, 0, sizeof t->map);
-    t->top = 0;
+    memset(&t->map, 0, sizeof t->map);
     memset(t->head, 0, nclass * sizeof *t->head);
     t->nclass = nclass;
     t->size = t->free = size;
@@ -380,7 +338,7 @@ int gomem__segfit_check(const struct gomem__segfit *t)
                             b->off, prev_end);
         if (b->cls != seg_class(b->len))
             return SEG_FAIL("block [%zu, +%zu) filed in class %zu, not %zu\n", b->off, b->len,
-                            b->cls, seg_class(b->len));
+                            (size_t)b->cls, seg_class(b->len));
         prev_end = end;
         bytes += b->len;
         blocks++;
@@ -388,8 +346,8 @@ int gomem__segfit_check(const struct gomem__segfit *t)
     if (bytes != t->free)
         return SEG_FAIL("free bytes %zu, counted %zu\n", t->free, bytes);
     size_t listed = 0;
-    for (size_t c = 0; c < MAX_CLASSES; c++) {
-        int bit = (int)(t->map[c >> 6] >> (c & 63)) & 1;
+    for (size_t c = 0; c < GOMEM__SC_MAX; c++) {
+        int bit = gomem__sc_has(&t->map, c);
         const block_t *h = c < t->nclass ? t->head[c] : NULL;
         if (bit != (h != NULL))
             return SEG_FAIL("bitmap bit of class %zu is %d\n", c, bit);
@@ -400,8 +358,8 @@ int gomem__segfit_check(const struct gomem__segfit *t)
                 return SEG_FAIL("class lists hold more blocks than the tree\n");
         }
     }
-    for (size_t w = 0; w < MAP_WORDS; w++)
-        if ((int)((t->top >> w) & 1) != (t->map[w] != 0))
+    for (size_t w = 0; w < GOMEM__SC_WORDS; w++)
+        if ((int)((t->map.top >> w) & 1) != (t->map.word[w] != 0))
             return SEG_FAIL("top bitmap bit %zu wrong\n", w);
     if (listed != blocks)
         return SEG_FAIL("%zu blocks listed by size, %zu in the tree\n", listed, blocks);
