@@ -56,8 +56,9 @@ static inner_t *inner_new(struct gomem__addrtree *t)
     return x;
 }
 
-int gomem__at_init(struct gomem__addrtree *t)
+int gomem__at_init(struct gomem__addrtree *t, int maxima)
 {
+    t->maxima = maxima;
     gomem__nodepool_init(&t->nodes, node_size());
     gomem__nodepool_init(&t->blks, sizeof(block_t));
     t->blocks = 0;
@@ -574,6 +575,7 @@ struct at_audit {
     const leaf_t *last_leaf; /* the previous leaf in a left-to-right walk */
     size_t leaves_depth;     /* depth of the first leaf seen */
     size_t blocks;
+    int maxima;              /* check the maxima too */
 };
 
 #define AT_FAIL(a, ...) (fprintf(stderr, "gomem %s check: ", (a)->who), fprintf(stderr, __VA_ARGS__), -EFAULT)
@@ -582,13 +584,14 @@ struct at_audit {
 static int at_audit(const node_t *x, const inner_t *parent, size_t depth, int has_lo, size_t lo,
                     size_t hi, struct at_audit *a)
 {
+    int maxima = a->maxima;
     if (x->parent != parent)
         return AT_FAIL(a, "wrong parent pointer at depth %zu\n", depth);
     if (parent && x->n < MINFILL)
         return AT_FAIL(a, "node with %u entries below the minimum at depth %zu\n", x->n, depth);
     if (x->n > FAN || (!x->is_leaf && x->n < 2))
         return AT_FAIL(a, "node with %u entries at depth %zu\n", x->n, depth);
-    {
+    if (maxima) {
         size_t ym, yo;
         const void *ya;
         scan(x, &ym, &yo, &ya);
@@ -660,7 +663,7 @@ static int at_audit(const node_t *x, const inner_t *parent, size_t depth, int ha
 
 int gomem__at_check(const struct gomem__addrtree *t, const char *who)
 {
-    struct at_audit a = {who, NULL, 0, 0};
+    struct at_audit a = {who, NULL, 0, 0, t->maxima};
     int r = at_audit(t->root, NULL, 1, 0, 0, SIZE_MAX, &a);
     if (r)
         return r;

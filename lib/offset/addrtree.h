@@ -63,12 +63,16 @@ struct gomem__addrtree {
     struct gomem__at_node *root;
     size_t height;                   /* levels: 1 when the root is a leaf */
     size_t blocks;
+    /* 1: the maxima are kept exact (the caller reports every shrink with
+     * gomem__at_shrank) and gomem__at_first_fit may be used. 0: they are
+     * only upper bounds, and neither is checked nor used. */
+    int maxima;
     struct gomem__nodepool nodes;    /* leaves and inner nodes */
     struct gomem__nodepool blks;     /* struct gomem__block */
 };
 
-/* An empty tree (its root leaf allocated); -ENOMEM. */
-int gomem__at_init(struct gomem__addrtree *t);
+/* An empty tree (its root leaf allocated); -ENOMEM. maxima: see above. */
+int gomem__at_init(struct gomem__addrtree *t, int maxima);
 void gomem__at_destroy(struct gomem__addrtree *t);
 /* Give every block and node back to the pools: the tree is empty again.
  * Needs no memory. */

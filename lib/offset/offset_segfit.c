@@ -142,7 +142,7 @@ struct gomem__segfit *gomem__segfit_new(size_t size)
     if (!t)
         return NULL;
     t->head = calloc(nclass, sizeof *t->head);
-    if (!t->head || gomem__at_init(&t->at)) {
+    if (!t->head || gomem__at_init(&t->at, 1)) {
         free(t->head);
         free(t);
         errno = ENOMEM;
