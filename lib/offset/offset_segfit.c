@@ -46,6 +46,9 @@ struct gomem__segfit {
      * borrow), which only puts the bytes back. */
     block_t *last;
     size_t last_off, last_n;
+    /* That free left everything as before the alloc: an alloc of last_n
+     * again takes again without a search. */
+    block_t *again;
     struct gomem__addrtree at;
 };
 
@@ -186,10 +189,14 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    seg_settle(t);
-    block_t *b = seg_choose(t, n);
-    if (!b)
-        return -ENOMEM;
+    block_t *b = t->again;
+    t->again = NULL;
+    if (!b || n != t->last_n) {
+        seg_settle(t);
+        b = seg_choose(t, n);
+        if (!b)
+            return -ENOMEM;
+    }
     *off = b->off;
     t->free -= n;
     if (b->len == n) {
@@ -221,6 +228,7 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
              * ends at off, and c's class and maxima still fit its old
              * length, which it gets back. */
             t->last = NULL;
+            t->again = c;
             c->off = off;
             c->len += n;
             t->free += n;
@@ -228,6 +236,7 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
         }
         seg_settle(t);
     }
+    t->again = NULL;
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -295,7 +304,7 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
-    t->last = NULL;
+    t->last = t->again = NULL;
     seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }

@@ -616,6 +616,23 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 REQUIRE(off == m.off[fit], "%s seed %#llx step %ld: alloc(%zu) at %zu, expected %zu",
                               v->name, (unsigned long long)seed, step, n, off, m.off[fit]);
                 model_take(&m, off, n);
+                if (test_range(&rng, 0, 3) == 0) {
+                    /* A pair (GoMem's borrow): free it at once and take the
+                     * same size again, through the variants' fast paths. */
+                    what = "alloc pair";
+                    r = v->release(t, off, n);
+                    REQUIRE(r == 0, "%s seed %#llx step %ld: pair free(%zu, %zu) gave %d",
+                            v->name, (unsigned long long)seed, step, off, n, r);
+                    model_give(&m, off, n);
+                    REQUIRE(v->check(t) == 0, "%s seed %#llx step %ld (pair free): invariant broken",
+                            v->name, (unsigned long long)seed, step);
+                    fit = model_fit(&m, v->policy, n);
+                    r = v->alloc(t, n, &off);
+                    REQUIRE(r == 0 && off == m.off[fit],
+                            "%s seed %#llx step %ld: pair alloc(%zu) gave %d at %zu, expected %zu",
+                            v->name, (unsigned long long)seed, step, n, r, off, m.off[fit]);
+                    model_take(&m, off, n);
+                }
                 live_add(&l, off, n);
                 allocs++;
             }
