@@ -33,6 +33,13 @@ struct gomem__avl {
     size_t nclass;            /* classes that lengths up to size use */
     struct gomem__sc_map map; /* bit c: root[c] != NULL */
     block_t **root;           /* nclass trees */
+    /* The last alloc carved [last_off, last_off + last_n) from the start of
+     * last and left it filed under its old key (last_off, its length +
+     * last_n): the next call files it under its new one first (avl_settle),
+     * unless that call frees exactly that range again (an alloc+free pair,
+     * GoMem's borrow), which gives it back its old key. */
+    block_t *last;
+    size_t last_off, last_n;
     struct gomem__addrtree at;
 };
 
@@ -155,6 +162,24 @@ static inline void avl_unfile(struct gomem__avl *t, block_t *b)
         gomem__sc_clear(&t->map, c);
 }
 
+/* File the block the last alloc carved under its new key. Every call but
+ * free_size, size and foreach_free (which read only offsets and lengths)
+ * does this first, so every answer is as if it happened in alloc. */
+static void avl_settle(struct gomem__avl *t)
+{
+    block_t *b = t->last;
+    if (b) {
+        size_t off = b->off, len = b->len;
+        t->last = NULL;
+        b->off = t->last_off; /* its key in the tree */
+        b->len = len + t->last_n;
+        avl_unfile(t, b);
+        b->off = off;
+        b->len = len;
+        avl_file(t, b);
+    }
+}
+
 /* The best fit for n (<= t->size), or NULL. */
 static const block_t *avl_best(const struct gomem__avl *t, size_t n)
 {
@@ -236,6 +261,7 @@ int gomem__avl_find(const struct gomem__avl *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
+    avl_settle((struct gomem__avl *)t); /* changes no answer: see above */
     const block_t *b = avl_best(t, n);
     if (!b)
         return -ENOMEM;
@@ -249,25 +275,42 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
+    avl_settle(t);
     block_t *b = (block_t *)avl_best(t, n);
     if (!b)
         return -ENOMEM;
     *off = b->off;
     t->free -= n;
-    avl_unfile(t, b);
     if (b->len == n) {
+        avl_unfile(t, b);
         gomem__at_remove(&t->at, b);
         return 0;
     }
+    t->last = b;
+    t->last_off = b->off;
+    t->last_n = n;
     b->off += n;
     b->len -= n;
-    avl_file(t, b);
     return 0;
 }
 
 int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 {
     size_t end;
+    block_t *c = t->last;
+    if (c) {
+        if (off == t->last_off && n == t->last_n) {
+            /* [off, off + n) was carved from c's start and nothing changed
+             * since: it is allocated, c starts at its end, no free block
+             * ends at off, and c gets back the key it is filed under. */
+            t->last = NULL;
+            c->off = off;
+            c->len += n;
+            t->free += n;
+            return 0;
+        }
+        avl_settle(t);
+    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -334,6 +377,7 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
+    t->last = NULL;
     avl_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }
@@ -380,6 +424,7 @@ static int avl_audit(const block_t *x, size_t c, const block_t **prev, size_t *c
 
 int gomem__avl_check(const struct gomem__avl *t)
 {
+    avl_settle((struct gomem__avl *)t);
     int r = gomem__at_check(&t->at, "avl");
     if (r)
         return r;
