@@ -244,7 +244,7 @@ END_TEST
 
 START_TEST(test_placement_policy)
 {
-    /* Free [0, 100) and [200, 250): first fit takes 0, best fit 200. */
+    /* Free [0, 100) and [200, 250): first fit would take 0; good and best fit 200. */
     const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(250);
     must_alloc(v, t, 250);
