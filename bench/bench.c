@@ -202,7 +202,7 @@ void bench_row(const char *test, const char *who, double value, const char *unit
 
 const char *bench_offset_variant(void)
 {
-    return (gomem_features() & GOMEM_FEATURE_TWOTREE) ? "avl (twotree)" : "treap";
+    return (gomem_features() & GOMEM_FEATURE_TWOTREE) ? "avl (twotree)" : "segfit";
 }
 
 const char *bench_variant(void)
@@ -210,7 +210,7 @@ const char *bench_variant(void)
     static char buf[128];
     unsigned f = gomem_features();
     snprintf(buf, sizeof buf, "offset allocator %s, %s arenas, recyclable memory %s",
-             (f & GOMEM_FEATURE_TWOTREE) ? "two AVL trees (twotree)" : "treap",
+             (f & GOMEM_FEATURE_TWOTREE) ? "best fit (twotree)" : "good fit (segfit)",
              (f & GOMEM_FEATURE_BUDDY) ? "buddy" : (f & GOMEM_FEATURE_MMAP) ? "mmap" : "heap",
              (f & GOMEM_FEATURE_RM) ? "pooled" : "from malloc (no rm)");
     return buf;

@@ -85,7 +85,7 @@ void bench_summary(void);
  * chart. 0, or -1 with errno set. */
 int bench_write_json(const char *path);
 int bench_write_svg(const char *path);
-/* The build variant in words ("treap, heap arenas, pooled recyclable"). */
+/* The build variant in words ("good fit (segfit), heap arenas, ..."). */
 const char *bench_variant(void);
 /* The configured offset-allocator variant's name as its rows print it. */
 const char *bench_offset_variant(void);

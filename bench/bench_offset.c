@@ -1,6 +1,7 @@
-/* bench_offset.c - the offset allocator, both variants: alloc+free pairs
- * and GoMem's random workload (about 1,000 live blocks of 16..16384 bytes
- * in a 64 MiB range), beside a bump pointer (the floor). */
+/* bench_offset.c - the offset allocator, both variants: alloc+free pairs,
+ * GoMem's random workload (about 1,000 live blocks of 16..16384 bytes in a
+ * 64 MiB range) and the same at high load (about 950 live in 8 MiB, where
+ * refusals measure fragmentation), beside a bump pointer (the floor). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,7 +11,7 @@
 
 #ifdef GOMEM_BENCH_WHITEBOX
 /* bench/gomem-bench-whitebox: both variants, whatever configure chose. */
-static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
+static const struct gomem__offset_ops *const variants[] = {&gomem__segfit_ops, &gomem__avl_ops};
 #else
 /* The installed gomem-bench links libgomem.so: the variant it was built
  * as, through the public calls, under that variant's name. */
@@ -39,7 +40,7 @@ static int harness_alloc(void *t, size_t n, size_t *o)
 static int harness_release(void *t, size_t o, size_t n) { (void)t; (void)o; (void)n; return 0; }
 static size_t harness_depth(const void *t) { (void)t; return 0; }
 static const struct gomem__offset_ops harness = {
-    "harness only", 0, harness_create, harness_destroy, harness_alloc, harness_release,
+    "bump pointer", 0, harness_create, harness_destroy, harness_alloc, harness_release,
     NULL, NULL, NULL, NULL, NULL, NULL, harness_depth};
 
 #define PAIRS 2000000
@@ -90,12 +91,13 @@ static double bump_run(void *arg)
 
 /* ---------------------------------------------------------------- random */
 
-#define RANDOM_RANGE ((size_t)64 << 20)
 #define RANDOM_OPS 1000000
-#define RANDOM_LIVE 1000
+#define RANDOM_LIVE_MAX 1000
 
 struct random_job {
     const struct gomem__offset_ops *v;
+    size_t range;  /* the managed range */
+    size_t target; /* live blocks the run hovers around (<= RANDOM_LIVE_MAX) */
     long failed;   /* allocations refused */
     size_t depth;  /* largest depth seen (only when sampling) */
     int sample;    /* sample the depth every 1000 operations (untimed run) */
@@ -121,8 +123,8 @@ static uint64_t random_next(uint64_t *s)
 static double random_run(void *arg)
 {
     struct random_job *j = arg;
-    void *t = j->v->create(RANDOM_RANGE);
-    static size_t off[4 * RANDOM_LIVE], len[4 * RANDOM_LIVE];
+    void *t = j->v->create(j->range);
+    static size_t off[4 * RANDOM_LIVE_MAX], len[4 * RANDOM_LIVE_MAX];
     size_t live = 0;
     uint64_t rng = 42;
     j->failed = 0;
@@ -130,8 +132,8 @@ static double random_run(void *arg)
     uint64_t t0 = bench_now_ns();
     for (long i = 0; i < RANDOM_OPS; i++) {
         uint64_t r = random_next(&rng);
-        int do_alloc = live < RANDOM_LIVE ? (r & 3) != 0 : (r & 3) == 0;
-        if (live == 4 * RANDOM_LIVE)
+        int do_alloc = live < j->target ? (r & 3) != 0 : (r & 3) == 0;
+        if (live == 4 * RANDOM_LIVE_MAX)
             do_alloc = 0;
         if (do_alloc || live == 0) {
             size_t n = 16 + random_below(r, 16384 - 16 + 1);
@@ -195,19 +197,30 @@ void bench_offset(void)
 
     if (!bench_full)
         return;
-    bench_section("offset allocator: random workload, ~1000 live blocks of 16..16384 B in 64 MiB, 10^6 ops");
-    struct random_job h = {&harness, 0, 0, 0};
-    bench_row("random ns/op (loop, no allocator)", harness.name, bench_measure(random_run, &h), "ns", 0);
-    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        struct random_job j = {variants[v], 0, 0, 0};
-        double ns = bench_measure(random_run, &j);
-        long failed = j.failed;
-        struct random_job d = {variants[v], 0, 0, 1};
-        random_run(&d);
-        bench_row("random ns/op", variants[v]->name, ns, "ns", 0);
-        printf("  %-34s %-16s %10ld\n", "  failed allocations", variants[v]->name, failed);
+    static const struct {
+        const char *title, *row;
+        size_t range, target;
+    } randoms[] = {
+        {"offset allocator: random workload, ~1000 live blocks of 16..16384 B in 64 MiB, 10^6 ops",
+         "random ns/op", (size_t)64 << 20, 1000},
+        {"offset allocator: high load, ~950 live blocks of 16..16384 B in 8 MiB (~92% full), 10^6 ops",
+         "high load ns/op", (size_t)8 << 20, 950},
+    };
+    for (size_t w = 0; w < sizeof randoms / sizeof randoms[0]; w++) {
+        bench_section(randoms[w].title);
+        struct random_job h = {&harness, randoms[w].range, randoms[w].target, 0, 0, 0};
+        bench_row("ns/op (bump pointer, never frees)", harness.name, bench_measure(random_run, &h), "ns", 0);
+        for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+            struct random_job j = {variants[v], randoms[w].range, randoms[w].target, 0, 0, 0};
+            double ns = bench_measure(random_run, &j);
+            long failed = j.failed;
+            struct random_job d = {variants[v], randoms[w].range, randoms[w].target, 0, 0, 1};
+            random_run(&d);
+            bench_row(randoms[w].row, variants[v]->name, ns, "ns", 0);
+            printf("  %-34s %-16s %10ld\n", "  refused allocations", variants[v]->name, failed);
 #ifdef GOMEM_BENCH_WHITEBOX
-        printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v]->name, d.depth);
+            printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v]->name, d.depth);
 #endif
+        }
     }
 }

@@ -64,10 +64,11 @@ GOMEM_API const char *gomem_strerror(int err);
  * It owns no memory of its own; the caller maps offsets to whatever it
  * manages. Not thread-safe: one allocator is used by one thread at a time.
  *
- * Built as a single treap (default; first fit, lowest offset) or as two AVL
- * trees, by size and by offset (--enable-twotree; best fit, lowest offset on
- * ties). Both are O(log n) in the number of free blocks and take their tree
- * nodes from a node pool. */
+ * Free blocks are filed in size classes and indexed by address in a B+tree.
+ * The default build is good fit (classes listed newest first, found through
+ * a bitmap); --enable-twotree is best fit (an AVL tree by length in each
+ * class), lowest offset on ties. Both are O(log n) in the worst case in the
+ * number of free blocks and take their nodes from a node pool. */
 
 typedef struct gomem_allocator gomem_allocator;
 
@@ -197,7 +198,7 @@ typedef struct gomem_arena gomem_arena;
  * Thread-safe. */
 GOMEM_API GOMEM_MALLOC gomem_arena *gomem_arena_new(size_t size);
 
-/* n bytes of the arena (first fit, or best fit with --enable-twotree), or
+/* n bytes of the arena (good fit, or best fit with --enable-twotree), or
  * NULL with errno EINVAL (a NULL, n == 0) or ENOMEM (no free run of n
  * bytes). O(log free blocks). */
 GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n);

@@ -21,12 +21,11 @@ void gomem__nodepool_init(struct gomem__nodepool *p, size_t node_size)
     p->node_size = (node_size < sizeof(void *) ? sizeof(void *) : node_size);
     p->node_size = (p->node_size + align - 1) / align * align;
     p->chunk_nodes = NODEPOOL_FIRST;
+    p->nfree = 0;
 }
 
-int gomem__nodepool_reserve(struct gomem__nodepool *p)
+static int nodepool_add_chunk(struct gomem__nodepool *p)
 {
-    if (p->free)
-        return 0;
     size_t n = p->chunk_nodes;
     struct nodepool_chunk *c = malloc(sizeof *c + n * p->node_size);
     if (!c)
@@ -41,7 +40,18 @@ int gomem__nodepool_reserve(struct gomem__nodepool *p)
         *(void **)node = p->free;
         p->free = node;
     }
+    p->nfree += n;
     return 0;
+}
+
+int gomem__nodepool_reserve(struct gomem__nodepool *p)
+{
+    return p->free ? 0 : nodepool_add_chunk(p);
+}
+
+int gomem__nodepool_reserve_n(struct gomem__nodepool *p, size_t k)
+{
+    return p->nfree >= k ? 0 : nodepool_add_chunk(p);
 }
 
 void *gomem__nodepool_get(struct gomem__nodepool *p)
@@ -50,6 +60,7 @@ void *gomem__nodepool_get(struct gomem__nodepool *p)
         return NULL;
     void *node = p->free;
     p->free = *(void **)node;
+    p->nfree--;
     return node;
 }
 
@@ -57,6 +68,7 @@ void gomem__nodepool_put(struct gomem__nodepool *p, void *node)
 {
     *(void **)node = p->free;
     p->free = node;
+    p->nfree++;
 }
 
 void gomem__nodepool_destroy(struct gomem__nodepool *p)
@@ -69,4 +81,5 @@ void gomem__nodepool_destroy(struct gomem__nodepool *p)
     }
     p->chunks = NULL;
     p->free = NULL;
+    p->nfree = 0;
 }

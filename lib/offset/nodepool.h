@@ -11,6 +11,7 @@ struct gomem__nodepool {
     void *chunks;        /* singly linked list of chunks */
     size_t node_size;    /* bytes per node, at least a pointer */
     size_t chunk_nodes;  /* nodes in the next chunk (doubles, capped) */
+    size_t nfree;        /* nodes on the free list */
 };
 
 /* An empty pool of nodes of node_size bytes. Allocates nothing yet. */
@@ -22,6 +23,10 @@ void *gomem__nodepool_get(struct gomem__nodepool *p);
 /* Make sure the next get succeeds; -ENOMEM otherwise. Lets a caller
  * secure a node before it changes anything. */
 int gomem__nodepool_reserve(struct gomem__nodepool *p);
+
+/* Make sure the next k gets succeed; -ENOMEM otherwise. k must not
+ * exceed 32 (the first chunk's size). */
+int gomem__nodepool_reserve_n(struct gomem__nodepool *p, size_t k);
 
 /* Give a node back. O(1). */
 void gomem__nodepool_put(struct gomem__nodepool *p, void *node);

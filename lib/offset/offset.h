@@ -1,6 +1,7 @@
 /* offset.h - the internal contract of the offset-allocator variants.
  *
- * Each variant V (treap: lib/offset_treap.c, avl: lib/offset_avl.c)
+ * Each variant V (segfit: lib/offset/offset_segfit.c, the default; avl:
+ * lib/offset/offset_avl.c, --enable-twotree)
  * implements the functions below under the names gomem__V_*. The public
  * gomem_allocator_* calls (lib/allocator.c) forward to the variant configure
  * chose; the white-box tests link both and drive them against one model.
@@ -31,14 +32,29 @@
     /* The height of the (deepest) tree: 0 when empty. O(n). */                    \
     size_t gomem__##V##_depth(const struct gomem__##V *t)
 
-GOMEM__OFFSET_DECLARE(treap);
+GOMEM__OFFSET_DECLARE(segfit);
 GOMEM__OFFSET_DECLARE(avl);
+
+/* Placement policies, as the white-box model tests reproduce them. */
+enum gomem__offset_policy {
+    /* The lowest-addressed block that fits. */
+    GOMEM__FIT_FIRST,
+    /* The smallest block that fits, the lowest offset on ties. */
+    GOMEM__FIT_BEST,
+    /* Segregated good fit, with classes of lengths exact below 64 and 32 per
+     * power of two above (offset_segfit.c's seg_class), each listing its
+     * blocks most recently created or changed first: the head of n's own
+     * class if it holds n bytes; else the head of the lowest non-empty
+     * class whose every length is at least n; else the lowest-addressed
+     * block that fits. */
+    GOMEM__FIT_GOOD
+};
 
 /* The same contract as a table over untyped handles, so that the tests and
  * the benchmark drive every variant with one piece of code. */
 struct gomem__offset_ops {
     const char *name;
-    int best_fit; /* 0: lowest-addressed fit; 1: smallest fit, lowest offset on ties */
+    int policy; /* enum gomem__offset_policy */
     void *(*create)(size_t size);
     void (*destroy)(void *t);
     int (*alloc)(void *t, size_t n, size_t *off);
@@ -52,7 +68,7 @@ struct gomem__offset_ops {
     size_t (*depth)(const void *t);
 };
 
-extern const struct gomem__offset_ops gomem__treap_ops;
+extern const struct gomem__offset_ops gomem__segfit_ops;
 extern const struct gomem__offset_ops gomem__avl_ops;
 
 /* The checkers are compiled into the white-box test library only
@@ -67,7 +83,7 @@ extern const struct gomem__offset_ops gomem__avl_ops;
 #endif
 
 /* Define gomem__V_ops at the end of variant V's file. */
-#define GOMEM__OFFSET_OPS(V, NAME, BEST_FIT)                                                    \
+#define GOMEM__OFFSET_OPS(V, NAME, POLICY)                                                    \
     static void *V##_ops_create(size_t s) { return gomem__##V##_new(s); }                       \
     static void V##_ops_destroy(void *t) { gomem__##V##_destroy(t); }                           \
     static int V##_ops_alloc(void *t, size_t n, size_t *o) { return gomem__##V##_alloc(t, n, o); } \
@@ -86,7 +102,7 @@ extern const struct gomem__offset_ops gomem__avl_ops;
     GOMEM__OFFSET_OPS_CHECK_FN(V)                                                               \
     static size_t V##_ops_depth(const void *t) { return gomem__##V##_depth(t); }                \
     const struct gomem__offset_ops gomem__##V##_ops = {                                         \
-        NAME, BEST_FIT, V##_ops_create, V##_ops_destroy, V##_ops_alloc, V##_ops_release,         \
+        NAME, POLICY, V##_ops_create, V##_ops_destroy, V##_ops_alloc, V##_ops_release,         \
         V##_ops_find, V##_ops_free_size, V##_ops_size, V##_ops_reset, V##_ops_foreach,          \
         GOMEM__OFFSET_OPS_CHECK(V), V##_ops_depth}
 

@@ -1,146 +1,223 @@
-/* offset_avl.c - the two-tree offset allocator (--enable-twotree).
+/* offset_avl.c - the two-tree offset allocator (--enable-twotree): best fit.
  *
- * Every free block is one node threaded on two AVL trees: one ordered by
- * offset (to find the neighbours a free coalesces with) and one ordered by
- * (length, offset) (to find the best fit: the smallest block that fits,
- * the lowest offset on ties). */
+ * Free blocks are filed twice:
+ *  - by size: in the size classes of lib/offset/sizeclass.h, each class an
+ *    AVL tree ordered by (length, offset), with the bitmap of the classes
+ *    that hold a block. A class holds few blocks, so its tree is shallow;
+ *  - by address: in the B+tree of lib/offset/addrtree.h (shared with the
+ *    default variant), which finds the neighbours a free checks and
+ *    coalesces with.
+ *
+ * alloc(n) takes the best fit, the smallest block that holds n bytes and
+ * the lowest-addressed one among equals: the first block of at least n in
+ * n's own class, else the first block of the next class that holds any
+ * (one bit scan). O(log n) in the worst case, like free. */
 #include "offset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "nodepool.h"
+#include "addrtree.h"
+#include "sizeclass.h"
 
-enum { BY_OFF, BY_SIZE, NTREES };
+typedef struct gomem__block block_t;
 
-struct avl_node {
-    struct avl_node *child[NTREES][2];
-    int8_t height[NTREES];
-    size_t off, len; /* the free block [off, off + len) */
-};
+/* The size side's use of a block's fields. */
+#define LEFT(x) ((x)->next)
+#define RIGHT(x) ((x)->prev)
+#define HEIGHT(x) ((x)->aux)
 
 struct gomem__avl {
-    struct avl_node *root[NTREES];
-    size_t size, free, blocks;
-    struct gomem__nodepool pool;
+    size_t size, free;
+    size_t nclass;            /* classes that lengths up to size use */
+    struct gomem__sc_map map; /* bit c: root[c] != NULL */
+    block_t **root;           /* nclass trees */
+    /* The last alloc carved [last_off, last_off + last_n) from the start of
+     * last and left it filed under its old key (last_off, its length +
+     * last_n): the next call files it under its new one first (avl_settle),
+     * unless that call frees exactly that range again (an alloc+free pair,
+     * GoMem's borrow), which gives it back its old key. */
+    block_t *last;
+    size_t last_off, last_n;
+    struct gomem__addrtree at;
 };
 
-static inline int avl_h(const struct avl_node *x, int k)
+static inline uint32_t avl_h(const block_t *x)
 {
-    return x ? x->height[k] : 0;
+    return x ? HEIGHT(x) : 0;
 }
 
-static inline void avl_fix_height(struct avl_node *x, int k)
+static inline void avl_fix(block_t *x)
 {
-    int l = avl_h(x->child[k][0], k), r = avl_h(x->child[k][1], k);
-    x->height[k] = (int8_t)(1 + (l > r ? l : r));
+    uint32_t l = avl_h(LEFT(x)), r = avl_h(RIGHT(x));
+    HEIGHT(x) = 1 + (l > r ? l : r);
 }
 
-/* a before b in tree k. Keys are unique: offsets never repeat. */
-static inline int avl_before(const struct avl_node *a, const struct avl_node *b, int k)
+/* a before b: by length, then by offset (offsets never repeat). */
+static inline int avl_before(const block_t *a, const block_t *b)
 {
-    if (k == BY_SIZE && a->len != b->len)
-        return a->len < b->len;
-    return a->off < b->off;
+    return a->len != b->len ? a->len < b->len : a->off < b->off;
 }
 
-/* Rotate x's child on side dir up into x's place. */
-static struct avl_node *avl_rotate(struct avl_node *x, int k, int dir)
+static block_t *avl_rotate_right(block_t *x)
 {
-    struct avl_node *y = x->child[k][dir];
-    x->child[k][dir] = y->child[k][!dir];
-    y->child[k][!dir] = x;
-    avl_fix_height(x, k);
-    avl_fix_height(y, k);
+    block_t *y = LEFT(x);
+    LEFT(x) = RIGHT(y);
+    RIGHT(y) = x;
+    avl_fix(x);
+    avl_fix(y);
     return y;
 }
 
-static struct avl_node *avl_balance(struct avl_node *x, int k)
+static block_t *avl_rotate_left(block_t *x)
 {
-    avl_fix_height(x, k);
-    int bal = avl_h(x->child[k][1], k) - avl_h(x->child[k][0], k);
-    if (bal > 1 || bal < -1) {
-        int dir = bal > 0; /* the heavy side */
-        struct avl_node *c = x->child[k][dir];
-        if (avl_h(c->child[k][!dir], k) > avl_h(c->child[k][dir], k))
-            x->child[k][dir] = avl_rotate(c, k, !dir);
-        x = avl_rotate(x, k, dir);
+    block_t *y = RIGHT(x);
+    RIGHT(x) = LEFT(y);
+    LEFT(y) = x;
+    avl_fix(x);
+    avl_fix(y);
+    return y;
+}
+
+static block_t *avl_balance(block_t *x)
+{
+    uint32_t l = avl_h(LEFT(x)), r = avl_h(RIGHT(x));
+    if (l > r + 1) {
+        if (avl_h(LEFT(LEFT(x))) < avl_h(RIGHT(LEFT(x))))
+            LEFT(x) = avl_rotate_left(LEFT(x));
+        return avl_rotate_right(x);
     }
+    if (r > l + 1) {
+        if (avl_h(RIGHT(RIGHT(x))) < avl_h(LEFT(RIGHT(x))))
+            RIGHT(x) = avl_rotate_right(RIGHT(x));
+        return avl_rotate_left(x);
+    }
+    HEIGHT(x) = 1 + (l > r ? l : r);
     return x;
 }
 
-static struct avl_node *avl_insert(struct avl_node *root, struct avl_node *n, int k)
+static block_t *avl_insert(block_t *x, block_t *b)
 {
-    if (!root) {
-        n->child[k][0] = n->child[k][1] = NULL;
-        n->height[k] = 1;
-        return n;
+    if (!x) {
+        LEFT(b) = RIGHT(b) = NULL;
+        HEIGHT(b) = 1;
+        return b;
     }
-    int dir = !avl_before(n, root, k);
-    int was = avl_h(root->child[k][dir], k);
-    root->child[k][dir] = avl_insert(root->child[k][dir], n, k);
-    /* A subtree whose height held changes nothing above it. */
-    return avl_h(root->child[k][dir], k) == was ? root : avl_balance(root, k);
+    if (avl_before(b, x))
+        LEFT(x) = avl_insert(LEFT(x), b);
+    else
+        RIGHT(x) = avl_insert(RIGHT(x), b);
+    return avl_balance(x);
 }
 
-/* Detach the leftmost node of root into *min; returns the new root. */
-static struct avl_node *avl_remove_min(struct avl_node *root, int k, struct avl_node **min)
+/* Take the first node of x's subtree out into *min. */
+static block_t *avl_take_min(block_t *x, block_t **min)
 {
-    if (!root->child[k][0]) {
-        *min = root;
-        return root->child[k][1];
+    if (!LEFT(x)) {
+        *min = x;
+        return RIGHT(x);
     }
-    root->child[k][0] = avl_remove_min(root->child[k][0], k, min);
-    return avl_balance(root, k);
+    LEFT(x) = avl_take_min(LEFT(x), min);
+    return avl_balance(x);
 }
 
-/* Remove n, which is in the tree. */
-static struct avl_node *avl_remove(struct avl_node *root, struct avl_node *n, int k)
+/* Remove b, which is in x's subtree. */
+static block_t *avl_remove(block_t *x, const block_t *b)
 {
-    if (root == n) {
-        struct avl_node *l = n->child[k][0], *r = n->child[k][1], *m;
-        if (!r)
-            return l;
-        r = avl_remove_min(r, k, &m);
-        m->child[k][0] = l;
-        m->child[k][1] = r;
-        return avl_balance(m, k);
+    if (x == b) {
+        if (!LEFT(x))
+            return RIGHT(x);
+        if (!RIGHT(x))
+            return LEFT(x);
+        block_t *m;
+        block_t *r = avl_take_min(RIGHT(x), &m);
+        LEFT(m) = LEFT(x);
+        RIGHT(m) = r;
+        return avl_balance(m);
     }
-    int dir = !avl_before(n, root, k);
-    int was = avl_h(root->child[k][dir], k);
-    root->child[k][dir] = avl_remove(root->child[k][dir], n, k);
-    return avl_h(root->child[k][dir], k) == was ? root : avl_balance(root, k);
+    if (avl_before(b, x))
+        LEFT(x) = avl_remove(LEFT(x), b);
+    else
+        RIGHT(x) = avl_remove(RIGHT(x), b);
+    return avl_balance(x);
 }
 
-static void avl_add(struct gomem__avl *t, struct avl_node *x, int k)
+/* File b (off and len set) by size. */
+static inline void avl_file(struct gomem__avl *t, block_t *b)
 {
-    t->root[k] = avl_insert(t->root[k], x, k);
+    size_t c = gomem__sc_class(b->len);
+    b->cls = (uint32_t)c;
+    if (!t->root[c])
+        gomem__sc_set(&t->map, c);
+    t->root[c] = avl_insert(t->root[c], b);
 }
 
-static void avl_del(struct gomem__avl *t, struct avl_node *x, int k)
+/* Take b out of its class, before its length or offset changes. */
+static inline void avl_unfile(struct gomem__avl *t, block_t *b)
 {
-    t->root[k] = avl_remove(t->root[k], x, k);
+    size_t c = b->cls;
+    t->root[c] = avl_remove(t->root[c], b);
+    if (!t->root[c])
+        gomem__sc_clear(&t->map, c);
 }
 
-static void avl_release(struct gomem__avl *t, struct avl_node *x)
+/* File the block the last alloc carved under its new key. Every call but
+ * free_size, size and foreach_free (which read only offsets and lengths)
+ * does this first, so every answer is as if it happened in alloc. */
+static void avl_settle(struct gomem__avl *t)
 {
-    if (!x)
-        return;
-    avl_release(t, x->child[BY_OFF][0]);
-    avl_release(t, x->child[BY_OFF][1]);
-    gomem__nodepool_put(&t->pool, x);
+    block_t *b = t->last;
+    if (b) {
+        size_t off = b->off, len = b->len;
+        t->last = NULL;
+        b->off = t->last_off; /* its key in the tree */
+        b->len = len + t->last_n;
+        avl_unfile(t, b);
+        b->off = off;
+        b->len = len;
+        avl_file(t, b);
+    }
 }
 
-static void avl_init_range(struct gomem__avl *t, size_t size)
+/* The best fit for n (<= t->size), or NULL. */
+static const block_t *avl_best(const struct gomem__avl *t, size_t n)
 {
-    struct avl_node *x = gomem__nodepool_get(&t->pool);
-    x->off = 0;
-    x->len = size;
-    t->root[BY_OFF] = t->root[BY_SIZE] = NULL;
-    avl_add(t, x, BY_OFF);
-    avl_add(t, x, BY_SIZE);
+    const block_t *best = NULL;
+    for (const block_t *x = t->root[gomem__sc_class(n)]; x;) {
+        if (x->len >= n) {
+            best = x;
+            x = LEFT(x);
+        } else {
+            x = RIGHT(x);
+        }
+    }
+    if (best)
+        return best;
+    size_t c = gomem__sc_search(&t->map, gomem__sc_class(n) + 1);
+    if (c == SIZE_MAX)
+        return NULL;
+    const block_t *x = t->root[c];
+    while (LEFT(x))
+        x = LEFT(x);
+    return x;
+}
+
+/* Set up [0, size) as the one free block; the tree is empty and a block
+ * record is reserved. */
+static void avl_init_range(struct gomem__avl *t, size_t size, size_t nclass)
+{
+    memset(&t->map, 0, sizeof t->map);
+    memset(t->root, 0, nclass * sizeof *t->root);
+    t->nclass = nclass;
     t->size = t->free = size;
-    t->blocks = 1;
+    block_t *b = gomem__at_block(&t->at);
+    b->off = 0;
+    b->len = size;
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, 0, &idx);
+    gomem__at_insert(&t->at, l, idx, b); /* an empty root leaf: no split */
+    avl_file(t, b);
 }
 
 struct gomem__avl *gomem__avl_new(size_t size)
@@ -150,47 +227,45 @@ struct gomem__avl *gomem__avl_new(size_t size)
         return NULL;
     }
     struct gomem__avl *t = calloc(1, sizeof *t);
+    size_t nclass = gomem__sc_class(size) + 1;
     if (!t)
         return NULL;
-    gomem__nodepool_init(&t->pool, sizeof(struct avl_node));
-    if (gomem__nodepool_reserve(&t->pool)) {
+    t->root = calloc(nclass, sizeof *t->root);
+    if (!t->root || gomem__at_init(&t->at, 0)) {
+        free(t->root);
         free(t);
         errno = ENOMEM;
         return NULL;
     }
-    avl_init_range(t, size);
+    if (gomem__nodepool_reserve(&t->at.blks)) {
+        gomem__at_destroy(&t->at);
+        free(t->root);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    avl_init_range(t, size, nclass);
     return t;
 }
 
 void gomem__avl_destroy(struct gomem__avl *t)
 {
-    gomem__nodepool_destroy(&t->pool);
+    gomem__at_destroy(&t->at);
+    free(t->root);
     free(t);
-}
-
-/* The smallest block with len >= n, lowest offset on ties, or NULL. */
-static struct avl_node *avl_best_fit(const struct gomem__avl *t, size_t n)
-{
-    struct avl_node *x = t->root[BY_SIZE], *best = NULL;
-    while (x) {
-        if (x->len >= n) {
-            best = x;
-            x = x->child[BY_SIZE][0];
-        } else {
-            x = x->child[BY_SIZE][1];
-        }
-    }
-    return best;
 }
 
 int gomem__avl_find(const struct gomem__avl *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
         return -EINVAL;
-    const struct avl_node *x = avl_best_fit(t, n);
-    if (!x)
+    if (n > t->size)
         return -ENOMEM;
-    *off = x->off;
+    avl_settle((struct gomem__avl *)t); /* changes no answer: see above */
+    const block_t *b = avl_best(t, n);
+    if (!b)
+        return -ENOMEM;
+    *off = b->off;
     return 0;
 }
 
@@ -198,70 +273,81 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
         return -EINVAL;
-    struct avl_node *x = avl_best_fit(t, n);
-    if (!x)
+    if (n > t->size)
         return -ENOMEM;
-    *off = x->off;
-    avl_del(t, x, BY_SIZE);
-    x->off += n; /* still between its neighbours: the offset tree holds */
-    x->len -= n;
+    avl_settle(t);
+    block_t *b = (block_t *)avl_best(t, n);
+    if (!b)
+        return -ENOMEM;
+    *off = b->off;
     t->free -= n;
-    if (x->len) {
-        avl_add(t, x, BY_SIZE);
-    } else {
-        avl_del(t, x, BY_OFF);
-        gomem__nodepool_put(&t->pool, x);
-        t->blocks--;
+    if (b->len == n) {
+        avl_unfile(t, b);
+        gomem__at_remove(&t->at, b);
+        return 0;
     }
+    t->last = b;
+    t->last_off = b->off;
+    t->last_n = n;
+    b->off += n;
+    b->len -= n;
     return 0;
 }
 
 int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 {
     size_t end;
+    block_t *c = t->last;
+    if (c) {
+        if (off == t->last_off && n == t->last_n) {
+            /* [off, off + n) was carved from c's start and nothing changed
+             * since: it is allocated, c starts at its end, no free block
+             * ends at off, and c gets back the key it is filed under. */
+            t->last = NULL;
+            c->off = off;
+            c->len += n;
+            t->free += n;
+            return 0;
+        }
+        avl_settle(t);
+    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
-    struct avl_node *x = t->root[BY_OFF], *p = NULL, *s = NULL;
-    while (x) {
-        if (x->off <= off) {
-            p = x;
-            x = x->child[BY_OFF][1];
-        } else {
-            s = x;
-            x = x->child[BY_OFF][0];
-        }
-    }
-    if ((p && p->off + p->len > off) || (s && s->off < end))
-        return -EINVAL; /* overlaps free space: a double free */
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    block_t *s = gomem__at_at(l, idx);     /* the first block ending after off */
+    if (s && s->off < end)
+        return -EINVAL;                    /* overlaps free space */
+    block_t *p = gomem__at_before(l, idx); /* ends at or before off */
     int join_p = p && p->off + p->len == off;
     int join_s = s && s->off == end;
-
-    if (join_p && join_s) {
-        avl_del(t, p, BY_SIZE);
-        avl_del(t, s, BY_SIZE);
-        avl_del(t, s, BY_OFF);
-        p->len += n + s->len;
-        avl_add(t, p, BY_SIZE);
-        gomem__nodepool_put(&t->pool, s);
-        t->blocks--;
-    } else if (join_p) {
-        avl_del(t, p, BY_SIZE);
-        p->len += n;
-        avl_add(t, p, BY_SIZE);
-    } else if (join_s) {
-        avl_del(t, s, BY_SIZE);
-        s->off = off; /* still between p and s: the offset tree holds */
+    if (join_s) {
+        avl_unfile(t, s);
+        s->off = off;
         s->len += n;
-        avl_add(t, s, BY_SIZE);
+        if (join_p) {
+            avl_unfile(t, p);
+            s->off = p->off;
+            s->len += p->len;
+            gomem__at_remove(&t->at, p);
+        }
+        avl_file(t, s);
+    } else if (join_p) {
+        avl_unfile(t, p);
+        p->len += n;
+        avl_file(t, p);
+        gomem__at_grew(&t->at, p, idx ? l : l->prev, idx ? idx - 1 : l->prev->h.n - 1);
     } else {
-        struct avl_node *y = gomem__nodepool_get(&t->pool);
-        if (!y)
+        block_t *b = gomem__at_block(&t->at);
+        if (!b)
             return -ENOMEM;
-        y->off = off;
-        y->len = n;
-        avl_add(t, y, BY_OFF);
-        avl_add(t, y, BY_SIZE);
-        t->blocks++;
+        b->off = off;
+        b->len = n;
+        if (gomem__at_insert(&t->at, l, idx, b)) {
+            gomem__nodepool_put(&t->at.blks, b);
+            return -ENOMEM;
+        }
+        avl_file(t, b);
     }
     t->free += n;
     return 0;
@@ -281,95 +367,99 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
 {
     if (size == 0)
         return -EINVAL;
-    if (!t->root[BY_OFF] && gomem__nodepool_reserve(&t->pool))
-        return -ENOMEM;
-    avl_release(t, t->root[BY_OFF]);
-    avl_init_range(t, size);
-    return 0;
-}
-
-static int avl_walk(const struct avl_node *x, gomem_allocator_visit_fn fn, void *arg)
-{
-    while (x) {
-        int r = avl_walk(x->child[BY_OFF][0], fn, arg);
-        if (r)
-            return r;
-        if ((r = fn(x->off, x->len, arg)) != 0)
-            return r;
-        x = x->child[BY_OFF][1];
+    size_t nclass = gomem__sc_class(size) + 1;
+    if (nclass > t->nclass) {
+        block_t **r = realloc(t->root, nclass * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        t->root = r;
     }
+    if (gomem__nodepool_reserve(&t->at.blks))
+        return -ENOMEM;
+    gomem__at_clear(&t->at);
+    t->last = NULL;
+    avl_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }
 
 int gomem__avl_foreach_free(const struct gomem__avl *t, gomem_allocator_visit_fn fn, void *arg)
 {
-    return fn ? avl_walk(t->root[BY_OFF], fn, arg) : -EINVAL;
+    if (!fn)
+        return -EINVAL;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        int r = fn(b->off, b->len, arg);
+        if (r)
+            return r;
+    }
+    return 0;
 }
 
+/* The height of the address index: its levels. */
 size_t gomem__avl_depth(const struct gomem__avl *t)
 {
-    int a = avl_h(t->root[BY_OFF], BY_OFF), b = avl_h(t->root[BY_SIZE], BY_SIZE);
-    return (size_t)(a > b ? a : b);
+    return t->at.height;
 }
 
 /* The invariant checker: compiled into the white-box test library only
  * (-DGOMEM__WHITEBOX), never into the installed ones. */
 #ifdef GOMEM__WHITEBOX
-struct avl_audit {
-    size_t size, bytes, blocks;
-    const struct avl_node *prev;
-};
-
 #define AVL_FAIL(...) (fprintf(stderr, "gomem avl check: " __VA_ARGS__), -EFAULT)
 
-/* Check tree k below x: order, heights, balance; by offset also the
- * blocks themselves. Returns the height, or -EFAULT. */
-static int avl_audit(const struct avl_node *x, int k, struct avl_audit *a)
+/* Audit class c's tree under x: order, heights, balance, classes. */
+static int avl_audit(const block_t *x, size_t c, const block_t **prev, size_t *count)
 {
     if (!x)
         return 0;
-    int hl = avl_audit(x->child[k][0], k, a);
-    if (hl < 0)
-        return hl;
-    if (a->prev && !avl_before(a->prev, x, k))
-        return AVL_FAIL("tree %d out of order at offset %zu\n", k, x->off);
-    if (k == BY_OFF) {
-        size_t end;
-        if (x->len == 0)
-            return AVL_FAIL("empty block at offset %zu\n", x->off);
-        if (gomem__add_overflows(x->off, x->len, &end) || end > a->size)
-            return AVL_FAIL("block [%zu, +%zu) out of range\n", x->off, x->len);
-        if (a->prev && a->prev->off + a->prev->len >= x->off)
-            return AVL_FAIL("block at %zu touches or overlaps the previous one\n", x->off);
-        a->bytes += x->len;
-    }
-    a->blocks++;
-    a->prev = x;
-    int hr = avl_audit(x->child[k][1], k, a);
-    if (hr < 0)
-        return hr;
-    if (hl - hr > 1 || hr - hl > 1)
-        return AVL_FAIL("tree %d unbalanced at offset %zu (%d, %d)\n", k, x->off, hl, hr);
-    int h = 1 + (hl > hr ? hl : hr);
-    if (x->height[k] != h)
-        return AVL_FAIL("tree %d height %d at offset %zu, expected %d\n", k, x->height[k], x->off, h);
-    return h;
+    int r = avl_audit(LEFT(x), c, prev, count);
+    if (r)
+        return r;
+    if (x->cls != c || gomem__sc_class(x->len) != c)
+        return AVL_FAIL("block [%zu, +%zu) in the tree of class %zu\n", x->off, x->len, c);
+    if (*prev && !avl_before(*prev, x))
+        return AVL_FAIL("class %zu out of order at [%zu, +%zu)\n", c, x->off, x->len);
+    uint32_t l = avl_h(LEFT(x)), rh = avl_h(RIGHT(x));
+    if (HEIGHT(x) != 1 + (l > rh ? l : rh) || l > rh + 1 || rh > l + 1)
+        return AVL_FAIL("height or balance wrong at [%zu, +%zu)\n", x->off, x->len);
+    *prev = x;
+    ++*count;
+    return avl_audit(RIGHT(x), c, prev, count);
 }
 
 int gomem__avl_check(const struct gomem__avl *t)
 {
-    for (int k = 0; k < NTREES; k++) {
-        struct avl_audit a = {t->size, 0, 0, NULL};
-        int r = avl_audit(t->root[k], k, &a);
-        if (r < 0)
-            return r;
-        if (a.blocks != t->blocks)
-            return AVL_FAIL("tree %d holds %zu blocks, expected %zu\n", k, a.blocks, t->blocks);
-        if (k == BY_OFF && a.bytes != t->free)
-            return AVL_FAIL("free bytes %zu, counted %zu\n", t->free, a.bytes);
+    avl_settle((struct gomem__avl *)t);
+    int r = gomem__at_check(&t->at, "avl");
+    if (r)
+        return r;
+    size_t bytes = 0, blocks = 0, prev_end = 0;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        size_t end;
+        if (b->len == 0)
+            return AVL_FAIL("empty block at %zu\n", b->off);
+        if (gomem__add_overflows(b->off, b->len, &end) || end > t->size)
+            return AVL_FAIL("block [%zu, +%zu) out of range\n", b->off, b->len);
+        if (blocks && b->off <= prev_end)
+            return AVL_FAIL("block at %zu touches or overlaps the one before (ends %zu)\n",
+                            b->off, prev_end);
+        prev_end = end;
+        bytes += b->len;
+        blocks++;
     }
+    if (bytes != t->free)
+        return AVL_FAIL("free bytes %zu, counted %zu\n", t->free, bytes);
+    size_t filed = 0;
+    for (size_t c = 0; c < GOMEM__SC_MAX; c++) {
+        const block_t *x = c < t->nclass ? t->root[c] : NULL;
+        if (gomem__sc_has(&t->map, c) != (x != NULL))
+            return AVL_FAIL("bitmap bit of class %zu wrong\n", c);
+        const block_t *prev = NULL;
+        if ((r = avl_audit(x, c, &prev, &filed)) != 0)
+            return r;
+    }
+    if (filed != blocks)
+        return AVL_FAIL("%zu blocks filed by size, %zu in the tree\n", filed, blocks);
     return 0;
 }
 #endif /* GOMEM__WHITEBOX */
 
-GOMEM__OFFSET_OPS(avl, "avl (twotree)", 1);
+GOMEM__OFFSET_OPS(avl, "avl (twotree)", GOMEM__FIT_BEST);

@@ -14,7 +14,7 @@
 
 /* ---------------------------------------------------------------- variants */
 
-static const struct gomem__offset_ops *const variants[] = {&gomem__treap_ops, &gomem__avl_ops};
+static const struct gomem__offset_ops *const variants[] = {&gomem__segfit_ops, &gomem__avl_ops};
 #define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
 
 /* ---------------------------------------------------------------- helpers */
@@ -244,15 +244,16 @@ END_TEST
 
 START_TEST(test_placement_policy)
 {
-    /* Free [0, 100) and [200, 250): first fit takes 0, best fit 200. */
+    /* Free [0, 100) and [200, 250): first fit would take 0; good and best fit 200. */
     const struct gomem__offset_ops *v = variants[_i];
     void *t = v->create(250);
     must_alloc(v, t, 250);
     ck_assert_int_eq(v->release(t, 0, 100), 0);
     ck_assert_int_eq(v->release(t, 200, 50), 0);
     size_t off = must_alloc(v, t, 50);
-    ck_assert_uint_eq(off, v->best_fit ? 200 : 0);
-    /* Equal sizes: the lowest offset wins in both. */
+    ck_assert_uint_eq(off, v->policy == GOMEM__FIT_FIRST ? 0 : 200);
+    /* Equal sizes: the lowest offset wins in best fit; the block changed
+     * last (here [0, 50)) in good fit. */
     ck_assert_int_eq(v->release(t, off, 50), 0);
     ck_assert_int_eq(v->release(t, 100, 50), 0);
     /* free: [0, 150), [200, 250) */
@@ -348,20 +349,21 @@ START_TEST(test_stays_balanced)
     }
     ck_assert_int_eq(v->check(t), 0);
     size_t depth = v->depth(t);
-    /* log2(4096) = 12: AVL stays under 1.45 log2 n + 2; a treap's expected
-     * depth is about 2.99 log2 n, and 80 is far beyond any plausible run. */
-    ck_assert_msg(depth <= (v->best_fit ? 20u : 80u), "%s: depth %zu with %zu blocks",
-                  v->name, depth, n);
+    /* Both variants index addresses with a B+tree of fanout 16 and at least
+     * 4 entries per node but the root: at most 1 + log4(4096 / 4) = 6 levels. */
+    ck_assert_msg(depth <= 6u, "%s: depth %zu with %zu blocks", v->name, depth, n);
     v->destroy(t);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- model */
 
-/* The reference: the free runs as a sorted array of (off, len), coalesced. */
+/* The reference: the free runs as a sorted array of (off, len), coalesced,
+ * each with the time it was created or last changed (for good fit). */
 struct model {
     size_t n, cap;
-    size_t *off, *len;
+    size_t *off, *len, *stamp;
+    size_t clock;
 };
 
 static void model_init(struct model *m, size_t size)
@@ -370,9 +372,12 @@ static void model_init(struct model *m, size_t size)
     m->cap = 16;
     m->off = malloc(m->cap * sizeof *m->off);
     m->len = malloc(m->cap * sizeof *m->len);
-    ck_assert(m->off && m->len);
+    m->stamp = malloc(m->cap * sizeof *m->stamp);
+    ck_assert(m->off && m->len && m->stamp);
     m->off[0] = 0;
     m->len[0] = size;
+    m->stamp[0] = 0;
+    m->clock = 0;
 }
 
 /* Index of the first run whose offset is > off. */
@@ -395,12 +400,15 @@ static void model_insert_at(struct model *m, size_t i, size_t off, size_t len)
         m->cap *= 2;
         m->off = realloc(m->off, m->cap * sizeof *m->off);
         m->len = realloc(m->len, m->cap * sizeof *m->len);
-        ck_assert(m->off && m->len);
+        m->stamp = realloc(m->stamp, m->cap * sizeof *m->stamp);
+        ck_assert(m->off && m->len && m->stamp);
     }
     memmove(m->off + i + 1, m->off + i, (m->n - i) * sizeof *m->off);
     memmove(m->len + i + 1, m->len + i, (m->n - i) * sizeof *m->len);
+    memmove(m->stamp + i + 1, m->stamp + i, (m->n - i) * sizeof *m->stamp);
     m->off[i] = off;
     m->len[i] = len;
+    m->stamp[i] = ++m->clock;
     m->n++;
 }
 
@@ -408,17 +416,67 @@ static void model_remove_at(struct model *m, size_t i)
 {
     memmove(m->off + i, m->off + i + 1, (m->n - i - 1) * sizeof *m->off);
     memmove(m->len + i, m->len + i + 1, (m->n - i - 1) * sizeof *m->len);
+    memmove(m->stamp + i, m->stamp + i + 1, (m->n - i - 1) * sizeof *m->stamp);
     m->n--;
 }
 
-/* Where the variant must place n bytes, or SIZE_MAX when nothing fits. */
-static size_t model_fit(const struct model *m, int best_fit, size_t n)
+/* Good fit's size classes, written out independently of the variant:
+ * lengths below 64 are their own class; above, 32 classes per power of
+ * two, each [k * 2^e, (k + 1) * 2^e) for 32 <= k < 64. */
+static size_t model_class(size_t len)
+{
+    if (len < 64)
+        return len;
+    size_t e = 0;
+    while (len >> e >= 64)
+        e++;
+    return 32 * (e + 1) + (len >> e) - 32;
+}
+
+/* The lowest class whose every length is >= n. */
+static size_t model_fit_class(size_t n)
+{
+    size_t c = model_class(n);
+    return model_class(n - 1) == c ? c + 1 : c;
+}
+
+/* The run of class c changed last, or SIZE_MAX. */
+static size_t model_newest(const struct model *m, size_t c)
 {
     size_t best = SIZE_MAX;
+    for (size_t i = 0; i < m->n; i++)
+        if (model_class(m->len[i]) == c && (best == SIZE_MAX || m->stamp[i] > m->stamp[best]))
+            best = i;
+    return best;
+}
+
+/* Where the variant must place n bytes, or SIZE_MAX when nothing fits. */
+static size_t model_fit(const struct model *m, int policy, size_t n)
+{
+    size_t best = SIZE_MAX;
+    if (policy == GOMEM__FIT_GOOD) {
+        /* the newest of n's own class if it holds n bytes */
+        best = model_newest(m, model_class(n));
+        if (best != SIZE_MAX && m->len[best] >= n)
+            return best;
+        /* else the newest of the lowest class whose every block fits */
+        size_t fc = model_fit_class(n), bc = SIZE_MAX;
+        best = SIZE_MAX;
+        for (size_t i = 0; i < m->n; i++) {
+            size_t c = model_class(m->len[i]);
+            if (c >= fc && (c < bc || (c == bc && m->stamp[i] > m->stamp[best]))) {
+                best = i;
+                bc = c;
+            }
+        }
+        if (best != SIZE_MAX)
+            return best;
+        policy = GOMEM__FIT_FIRST; /* else the lowest-addressed fit */
+    }
     for (size_t i = 0; i < m->n; i++) {
         if (m->len[i] < n)
             continue;
-        if (!best_fit)
+        if (policy == GOMEM__FIT_FIRST)
             return i;
         if (best == SIZE_MAX || m->len[i] < m->len[best])
             best = i;
@@ -441,6 +499,7 @@ static void model_take(struct model *m, size_t off, size_t n)
     size_t i = model_upper(m, off) - 1;
     REQUIRE(m->off[i] <= off && off + n <= m->off[i] + m->len[i], "model: [%zu, +%zu) is not free", off, n);
     size_t end = m->off[i] + m->len[i];
+    m->stamp[i] = ++m->clock;
     if (m->off[i] == off) {
         m->off[i] += n;
         m->len[i] -= n;
@@ -461,12 +520,15 @@ static void model_give(struct model *m, size_t off, size_t n)
     int join_s = i < m->n && m->off[i] == off + n;
     if (join_p && join_s) {
         m->len[i - 1] += n + m->len[i];
+        m->stamp[i - 1] = ++m->clock;
         model_remove_at(m, i);
     } else if (join_p) {
         m->len[i - 1] += n;
+        m->stamp[i - 1] = ++m->clock;
     } else if (join_s) {
         m->off[i] = off;
         m->len[i] += n;
+        m->stamp[i] = ++m->clock;
     } else {
         model_insert_at(m, i, off, n);
     }
@@ -541,7 +603,7 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
         if (l.n < target_live ? op < 60 : op < 40) {
             what = "alloc";
             size_t n = test_range(&rng, 1, test_range(&rng, 0, 9) ? max_block / 4 : max_block);
-            size_t fit = model_fit(&m, v->best_fit, n);
+            size_t fit = model_fit(&m, v->policy, n);
             size_t off = SIZE_MAX;
             int r = v->alloc(t, n, &off);
             if (fit == SIZE_MAX) {
@@ -554,6 +616,23 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 REQUIRE(off == m.off[fit], "%s seed %#llx step %ld: alloc(%zu) at %zu, expected %zu",
                               v->name, (unsigned long long)seed, step, n, off, m.off[fit]);
                 model_take(&m, off, n);
+                if (test_range(&rng, 0, 3) == 0) {
+                    /* A pair (GoMem's borrow): free it at once and take the
+                     * same size again, through the variants' fast paths. */
+                    what = "alloc pair";
+                    r = v->release(t, off, n);
+                    REQUIRE(r == 0, "%s seed %#llx step %ld: pair free(%zu, %zu) gave %d",
+                            v->name, (unsigned long long)seed, step, off, n, r);
+                    model_give(&m, off, n);
+                    REQUIRE(v->check(t) == 0, "%s seed %#llx step %ld (pair free): invariant broken",
+                            v->name, (unsigned long long)seed, step);
+                    fit = model_fit(&m, v->policy, n);
+                    r = v->alloc(t, n, &off);
+                    REQUIRE(r == 0 && off == m.off[fit],
+                            "%s seed %#llx step %ld: pair alloc(%zu) gave %d at %zu, expected %zu",
+                            v->name, (unsigned long long)seed, step, n, r, off, m.off[fit]);
+                    model_take(&m, off, n);
+                }
                 live_add(&l, off, n);
                 allocs++;
             }
@@ -635,6 +714,7 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                   allocs, refused, invalid);
     free(m.off);
     free(m.len);
+    free(m.stamp);
     free(l.off);
     free(l.len);
     v->destroy(t);

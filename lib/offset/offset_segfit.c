@@ -1,0 +1,382 @@
+/* offset_segfit.c - the segregated-fit offset allocator (default variant).
+ *
+ * Free blocks are filed twice:
+ *  - by size, in segregated classes: 32 classes per power of two (exact
+ *    below 64 bytes), each a list with the most recently changed block at
+ *    its head, and a two-level bitmap of the classes that hold blocks;
+ *  - by address, in the B+tree of lib/offset/addrtree.h, which finds the
+ *    neighbours a free checks and coalesces with, and holds the largest
+ *    length under each node.
+ *
+ * alloc(n) takes the head of n's own class if it holds n bytes, else the
+ * head of the lowest non-empty class whose every block holds n bytes:
+ * O(1), two bit scans. Only when no such class has a block
+ * (every block that fits is then in n's own class) does it search the
+ * tree for the lowest-addressed block that fits: O(log n). So it refuses
+ * only when no free run of n bytes exists.
+ *
+ * free(off, n) finds the blocks around [off, off + n) in the tree, refuses
+ * an overlap, and coalesces: O(log n). */
+#include "offset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrtree.h"
+#include "sizeclass.h"
+
+#if defined(__GNUC__)
+#define SEG_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SEG_ALWAYS_INLINE inline
+#endif
+
+typedef struct gomem__block block_t;
+
+struct gomem__segfit {
+    size_t size, free;
+    size_t nclass;            /* classes that lengths up to size use */
+    struct gomem__sc_map map; /* bit c: head[c] != NULL */
+    block_t **head;           /* nclass lists */
+    /* The last alloc carved [last_off, last_off + last_n) from the start of
+     * last, the head of its class, and left it there: its class and the
+     * tree's maxima are settled by the next call (seg_settle), unless that
+     * call frees exactly that range again (an alloc+free pair, GoMem's
+     * borrow), which only puts the bytes back. */
+    block_t *last;
+    size_t last_off, last_n;
+    /* That free left everything as before the alloc: an alloc of last_n
+     * again takes again without a search. */
+    block_t *again;
+    struct gomem__addrtree at;
+};
+
+#define seg_class gomem__sc_class
+#define seg_fit_class gomem__sc_fit_class
+
+static inline void seg_push(struct gomem__segfit *t, block_t *b)
+{
+    size_t c = seg_class(b->len);
+    block_t *h = t->head[c];
+    b->cls = (uint32_t)c;
+    b->prev = NULL;
+    b->next = h;
+    if (h)
+        h->prev = b;
+    else
+        gomem__sc_set(&t->map, c);
+    t->head[c] = b;
+}
+
+static inline void seg_unlink(struct gomem__segfit *t, block_t *b)
+{
+    if (b->next)
+        b->next->prev = b->prev;
+    if (b->prev) {
+        b->prev->next = b->next;
+    } else {
+        size_t c = b->cls;
+        t->head[c] = b->next;
+        if (!b->next)
+            gomem__sc_clear(&t->map, c);
+    }
+}
+
+/* The block alloc(n) takes, or NULL; n <= t->size. */
+static SEG_ALWAYS_INLINE block_t *seg_choose(const struct gomem__segfit *t, size_t n)
+{
+    block_t *b = t->head[seg_class(n)];
+    if (b && b->len >= n)
+        return b;
+    size_t c = gomem__sc_search(&t->map, seg_fit_class(n));
+    if (GOMEM__LIKELY(c != SIZE_MAX))
+        return t->head[c];
+    return gomem__at_first_fit(&t->at, n);
+}
+
+/* b, out of its list, changed length: file it again at the head of its
+ * class (O(1)). */
+static inline void seg_refile(struct gomem__segfit *t, block_t *b)
+{
+    seg_unlink(t, b);
+    seg_push(t, b);
+}
+
+/* File the block the last alloc carved where its new length belongs. Every
+ * call but free_size, size and foreach_free (which read only offsets and
+ * lengths) does this first, so the policy is as if it happened in alloc. */
+static inline void seg_settle(struct gomem__segfit *t)
+{
+    block_t *b = t->last;
+    if (b) {
+        t->last = NULL;
+        if (seg_class(b->len) != b->cls)
+            seg_refile(t, b);
+        gomem__at_shrank(b);
+    }
+}
+
+/* Set up [0, size) as the one free block; the tree is empty and a block
+ * record is reserved. */
+static void seg_init_range(struct gomem__segfit *t, size_t size, size_t nclass)
+{
+    memset(&t->map, 0, sizeof t->map);
+    memset(t->head, 0, nclass * sizeof *t->head);
+    t->nclass = nclass;
+    t->size = t->free = size;
+    block_t *b = gomem__at_block(&t->at);
+    b->off = 0;
+    b->len = size;
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, 0, &idx);
+    gomem__at_insert(&t->at, l, idx, b); /* an empty root leaf: no split */
+    seg_push(t, b);
+}
+
+struct gomem__segfit *gomem__segfit_new(size_t size)
+{
+    if (size == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct gomem__segfit *t = calloc(1, sizeof *t);
+    size_t nclass = seg_class(size) + 1;
+    if (!t)
+        return NULL;
+    t->head = calloc(nclass, sizeof *t->head);
+    if (!t->head || gomem__at_init(&t->at, 1)) {
+        free(t->head);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (gomem__nodepool_reserve(&t->at.blks)) {
+        gomem__at_destroy(&t->at);
+        free(t->head);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    seg_init_range(t, size, nclass);
+    return t;
+}
+
+void gomem__segfit_destroy(struct gomem__segfit *t)
+{
+    gomem__at_destroy(&t->at);
+    free(t->head);
+    free(t);
+}
+
+int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
+{
+    if (n == 0 || !off)
+        return -EINVAL;
+    if (n > t->size)
+        return -ENOMEM;
+    seg_settle((struct gomem__segfit *)t); /* changes no answer: see above */
+    const block_t *b = seg_choose(t, n);
+    if (!b)
+        return -ENOMEM;
+    *off = b->off;
+    return 0;
+}
+
+int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
+{
+    if (n == 0 || !off)
+        return -EINVAL;
+    if (n > t->size)
+        return -ENOMEM;
+    block_t *b = t->again;
+    t->again = NULL;
+    if (!b || n != t->last_n) {
+        seg_settle(t);
+        b = seg_choose(t, n);
+        if (!b)
+            return -ENOMEM;
+    }
+    *off = b->off;
+    t->free -= n;
+    if (b->len == n) {
+        seg_unlink(t, b);
+        gomem__at_remove(&t->at, b);
+        return 0;
+    }
+    t->last_off = b->off;
+    t->last_n = n;
+    b->off += n;
+    b->len -= n;
+    if (b->prev) { /* not a head: file it now, as the policy says */
+        seg_refile(t, b);
+        gomem__at_shrank(b);
+    } else {
+        t->last = b;
+    }
+    return 0;
+}
+
+int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
+{
+    size_t end;
+    block_t *c = t->last;
+    if (c) {
+        if (off == t->last_off && n == t->last_n) {
+            /* [off, off + n) was carved from c's start and nothing changed
+             * since: it is allocated, c starts at its end, no free block
+             * ends at off, and c's class and maxima still fit its old
+             * length, which it gets back. */
+            t->last = NULL;
+            t->again = c;
+            c->off = off;
+            c->len += n;
+            t->free += n;
+            return 0;
+        }
+        seg_settle(t);
+    }
+    t->again = NULL;
+    if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
+        return -EINVAL;
+    unsigned idx;
+    struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
+    if (s && s->off < end)
+        return -EINVAL;                  /* overlaps free space */
+    block_t *p = gomem__at_before(l, idx); /* ends at or before off */
+    int join_p = p && p->off + p->len == off;
+    int join_s = s && s->off == end;
+    if (join_s) {
+        s->off = off;
+        s->len += n;
+        if (join_p) {
+            seg_unlink(t, p);
+            s->off = p->off;
+            s->len += p->len;
+            gomem__at_remove(&t->at, p);
+        }
+        if (s->prev || seg_class(s->len) != s->cls)
+            seg_refile(t, s);
+        gomem__at_longer(s); /* its end, the key, is unchanged */
+    } else if (join_p) {
+        p->len += n;
+        if (p->prev || seg_class(p->len) != p->cls)
+            seg_refile(t, p);
+        gomem__at_grew(&t->at, p, idx ? l : l->prev, idx ? idx - 1 : l->prev->h.n - 1);
+    } else {
+        block_t *b = gomem__at_block(&t->at);
+        if (!b)
+            return -ENOMEM;
+        b->off = off;
+        b->len = n;
+        if (gomem__at_insert(&t->at, l, idx, b)) {
+            gomem__nodepool_put(&t->at.blks, b);
+            return -ENOMEM;
+        }
+        seg_push(t, b);
+    }
+    t->free += n;
+    return 0;
+}
+
+size_t gomem__segfit_free_size(const struct gomem__segfit *t)
+{
+    return t->free;
+}
+
+size_t gomem__segfit_size(const struct gomem__segfit *t)
+{
+    return t->size;
+}
+
+int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
+{
+    if (size == 0)
+        return -EINVAL;
+    size_t nclass = seg_class(size) + 1;
+    if (nclass > t->nclass) {
+        block_t **h = realloc(t->head, nclass * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        t->head = h;
+    }
+    if (gomem__nodepool_reserve(&t->at.blks))
+        return -ENOMEM;
+    gomem__at_clear(&t->at);
+    t->last = t->again = NULL;
+    seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
+    return 0;
+}
+
+int gomem__segfit_foreach_free(const struct gomem__segfit *t, gomem_allocator_visit_fn fn,
+                               void *arg)
+{
+    if (!fn)
+        return -EINVAL;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        int r = fn(b->off, b->len, arg);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+size_t gomem__segfit_depth(const struct gomem__segfit *t)
+{
+    return t->at.height;
+}
+
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX), never into the installed ones. */
+#ifdef GOMEM__WHITEBOX
+#define SEG_FAIL(...) (fprintf(stderr, "gomem segfit check: " __VA_ARGS__), -EFAULT)
+
+int gomem__segfit_check(const struct gomem__segfit *t)
+{
+    seg_settle((struct gomem__segfit *)t);
+    int r = gomem__at_check(&t->at, "segfit");
+    if (r)
+        return r;
+    size_t bytes = 0, blocks = 0, prev_end = 0;
+    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
+        size_t end;
+        if (b->len == 0)
+            return SEG_FAIL("empty block at %zu\n", b->off);
+        if (gomem__add_overflows(b->off, b->len, &end) || end > t->size)
+            return SEG_FAIL("block [%zu, +%zu) out of range\n", b->off, b->len);
+        if (blocks && b->off <= prev_end)
+            return SEG_FAIL("block at %zu touches or overlaps the one before (ends %zu)\n",
+                            b->off, prev_end);
+        if (b->cls != seg_class(b->len))
+            return SEG_FAIL("block [%zu, +%zu) filed in class %zu, not %zu\n", b->off, b->len,
+                            (size_t)b->cls, seg_class(b->len));
+        prev_end = end;
+        bytes += b->len;
+        blocks++;
+    }
+    if (bytes != t->free)
+        return SEG_FAIL("free bytes %zu, counted %zu\n", t->free, bytes);
+    size_t listed = 0;
+    for (size_t c = 0; c < GOMEM__SC_MAX; c++) {
+        int bit = gomem__sc_has(&t->map, c);
+        const block_t *h = c < t->nclass ? t->head[c] : NULL;
+        if (bit != (h != NULL))
+            return SEG_FAIL("bitmap bit of class %zu is %d\n", c, bit);
+        for (const block_t *b = h, *prev = NULL; b; prev = b, b = b->next) {
+            if (b->prev != prev || b->cls != c)
+                return SEG_FAIL("class %zu list broken\n", c);
+            if (++listed > blocks)
+                return SEG_FAIL("class lists hold more blocks than the tree\n");
+        }
+    }
+    for (size_t w = 0; w < GOMEM__SC_WORDS; w++)
+        if ((int)((t->map.top >> w) & 1) != (t->map.word[w] != 0))
+            return SEG_FAIL("top bitmap bit %zu wrong\n", w);
+    if (listed != blocks)
+        return SEG_FAIL("%zu blocks listed by size, %zu in the tree\n", listed, blocks);
+    return 0;
+}
+#endif /* GOMEM__WHITEBOX */
+
+GOMEM__OFFSET_OPS(segfit, "segfit", GOMEM__FIT_GOOD);
