@@ -992,6 +992,18 @@ static void diff_run(struct side *a, struct side *b, uint64_t seed, const char *
             eb = gomem_reader_scan(&b->r, pat, mk, len, &ob);
             xa = oa;
             xb = ob;
+            /* And a naive search over a copy of the rest. */
+            uint8_t rest[DIFF_BYTES];
+            size_t nr = gomem_reader_remaining(&b->r), want = SIZE_MAX;
+            gomem_reader_peek(&b->r, rest, nr);
+            for (size_t at = 0; want == SIZE_MAX && at + len <= nr; at++) {
+                size_t i = 0;
+                while (i < len && !((rest[at + i] ^ pat[i]) & (mk ? mk[i] : 0xff)))
+                    i++;
+                if (i == len)
+                    want = at;
+            }
+            DIFF_ASSERT(want == SIZE_MAX ? eb == -ENODATA : eb == 0 && ob == want, "naive scan");
             break;
         }
         case 53: {
@@ -1021,8 +1033,20 @@ static void diff_run(struct side *a, struct side *b, uint64_t seed, const char *
                 gomem_memory_push(&ma, seq, 3);
                 gomem_memory_push(&mb, seq, 3);
             }
+            uint8_t before[DIFF_BYTES], after[DIFF_BYTES], moved[DIFF_BYTES + 3];
+            size_t o = gomem_reader_offset(&b->r), pre = ma.size, nb = b->m.size;
+            gomem_memory_copy_to(&b->m, before, sizeof before);
             ea = gomem_reader_move(&a->r, n, &ma);
             eb = gomem_reader_move(&b->r, n, &mb);
+            if (!eb) { /* the range went over, the rest closed up */
+                gomem_memory_copy_to(&b->m, after, sizeof after);
+                gomem_memory_copy_to(&mb, moved, sizeof moved);
+                DIFF_ASSERT(b->m.size == nb - n && mb.size == pre + n, "sizes after move");
+                DIFF_ASSERT(!memcmp(moved + pre, before + o, n), "bytes moved");
+                DIFF_ASSERT(!memcmp(after, before, o) &&
+                                !memcmp(after + o, before + o + n, nb - o - n),
+                            "bytes left");
+            }
             DIFF_ASSERT(gomem_memory_equal(&ma, &mb), "moved bytes");
             DIFF_ASSERT(!gomem__memory_check(&ma), "Memory moved into");
             DIFF_ASSERT(gomem_memory_equal(&a->m, &b->m), "Memory after move");
