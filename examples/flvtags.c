@@ -24,79 +24,67 @@
 static int sps_only;
 
 /* The SPS (after its NAL header byte): H.264 7.3.2.1.1, up to the frame
- * size and cropping. Returns 0, or an error of the bit reader. */
+ * size and cropping. Sticky reads: one check at the end. Returns 0, or an
+ * error of the bit reader. */
 static int sps(gomem_reader *r)
 {
-    gomem_bitreader b;
-    uint64_t profile, level, flag, v;
-    uint32_t chroma = 1, u, wmbs, hmbs, crop[4] = {0, 0, 0, 0};
-    int32_t s;
-    int e = gomem_bitreader_init(&b, r, GOMEM_BITREADER_EPB);
-#define BITS(n, out) if (!e) e = gomem_bitreader_read(&b, n, out)
-#define UE(out) if (!e) e = gomem_bitreader_read_ue(&b, out)
-#define SE(out) if (!e) e = gomem_bitreader_read_se(&b, out)
-    BITS(8, &profile);
-    BITS(8, &v); /* constraint flags */
-    BITS(8, &level);
-    UE(&u); /* seq_parameter_set_id */
     static const uint8_t high[] = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135};
+    gomem_bitreader b;
+    int e = gomem_bitreader_init(&b, r, GOMEM_BITREADER_EPB);
+    unsigned profile = (unsigned)gomem_bitreader_get_bits(&b, 8, &e);
+    gomem_bitreader_get_bits(&b, 8, &e); /* constraint flags */
+    unsigned level = (unsigned)gomem_bitreader_get_bits(&b, 8, &e);
+    uint32_t chroma = 1;
+    gomem_bitreader_get_ue(&b, &e); /* seq_parameter_set_id */
     if (!e && memchr(high, (int)profile, sizeof high)) {
-        UE(&chroma);
+        chroma = gomem_bitreader_get_ue(&b, &e);
         if (chroma == 3)
-            BITS(1, &v);
-        UE(&u); /* bit depths */
-        UE(&u);
-        BITS(1, &v);
-        BITS(1, &flag); /* scaling matrices */
-        for (int i = 0; !e && flag && i < (chroma == 3 ? 12 : 8); i++) {
-            uint64_t present = 0;
-            BITS(1, &present);
+            gomem_bitreader_get_bits(&b, 1, &e); /* separate_colour_plane */
+        gomem_bitreader_get_ue(&b, &e); /* bit depths */
+        gomem_bitreader_get_ue(&b, &e);
+        gomem_bitreader_get_bits(&b, 1, &e);
+        int matrices = (int)gomem_bitreader_get_bits(&b, 1, &e);
+        for (int i = 0; matrices && i < (chroma == 3 ? 12 : 8); i++) {
+            int present = (int)gomem_bitreader_get_bits(&b, 1, &e);
             for (int j = 0, last = 8, next = 8; present && next && j < (i < 6 ? 16 : 64); j++) {
-                SE(&s);
-                next = (last + s + 256) % 256;
+                next = (last + gomem_bitreader_get_se(&b, &e) + 256) % 256;
                 last = next ? next : last;
             }
         }
     }
-    UE(&u); /* log2_max_frame_num_minus4 */
-    uint32_t poc;
-    UE(&poc);
+    gomem_bitreader_get_ue(&b, &e); /* log2_max_frame_num_minus4 */
+    uint32_t poc = gomem_bitreader_get_ue(&b, &e);
     if (poc == 0) {
-        UE(&u);
+        gomem_bitreader_get_ue(&b, &e);
     } else if (poc == 1) {
-        uint32_t n = 0;
-        BITS(1, &v);
-        SE(&s);
-        SE(&s);
-        UE(&n);
+        gomem_bitreader_get_bits(&b, 1, &e);
+        gomem_bitreader_get_se(&b, &e);
+        gomem_bitreader_get_se(&b, &e);
+        uint32_t n = gomem_bitreader_get_ue(&b, &e);
         for (uint32_t i = 0; !e && i < n; i++)
-            SE(&s);
+            gomem_bitreader_get_se(&b, &e);
     }
-    UE(&u); /* max_num_ref_frames */
-    BITS(1, &v);
-    UE(&wmbs);
-    UE(&hmbs);
-    uint64_t frame_mbs_only = 0;
-    BITS(1, &frame_mbs_only);
+    gomem_bitreader_get_ue(&b, &e); /* max_num_ref_frames */
+    gomem_bitreader_get_bits(&b, 1, &e);
+    uint32_t wmbs = gomem_bitreader_get_ue(&b, &e), hmbs = gomem_bitreader_get_ue(&b, &e);
+    unsigned frame_mbs_only = (unsigned)gomem_bitreader_get_bits(&b, 1, &e);
     if (!frame_mbs_only)
-        BITS(1, &v);
-    BITS(1, &v);
-    BITS(1, &flag); /* frame_cropping_flag */
-    for (int i = 0; flag && i < 4; i++)
-        UE(&crop[i]);
+        gomem_bitreader_get_bits(&b, 1, &e);
+    gomem_bitreader_get_bits(&b, 1, &e);
+    uint32_t crop[4] = {0, 0, 0, 0};
+    if (gomem_bitreader_get_bits(&b, 1, &e)) /* frame_cropping_flag */
+        for (int i = 0; i < 4; i++)
+            crop[i] = gomem_bitreader_get_ue(&b, &e);
     if (e)
         return e;
     /* Crop units: 4:2:0 halves both, 4:2:2 the width, 4:4:4 none. */
     unsigned cx = chroma == 1 || chroma == 2 ? 2 : 1;
-    unsigned cy = (chroma == 1 ? 2 : 1) * (2 - (unsigned)frame_mbs_only);
+    unsigned cy = (chroma == 1 ? 2 : 1) * (2 - frame_mbs_only);
     unsigned long w = (wmbs + 1ul) * 16 - cx * (crop[0] + crop[1]);
     unsigned long h = (hmbs + 1ul) * 16 * (2 - frame_mbs_only) - cy * (crop[2] + crop[3]);
     if (sps_only)
-        printf("%lu,%lu,%u\n", w, h, (unsigned)level);
+        printf("%lu,%lu,%u\n", w, h, level);
     return 0;
-#undef BITS
-#undef UE
-#undef SE
 }
 
 /* AVCDecoderConfigurationRecord: the first SPS goes to sps(). */

@@ -771,7 +771,7 @@ static inline void gomem_reader_get_bytes(gomem_reader *r, void *dst, size_t n, 
 #define GOMEM_BITREADER_EPB 0x1u /* strip emulation prevention bytes */
 
 typedef struct gomem_bitreader {
-    uint64_t cache;     /* private: next bits, MSB first; the rest is 0 */
+    uint64_t cache;     /* private: next bits, MSB first; then 0s or the bits after */
     unsigned left;      /* private: valid bits in cache, 0..64 */
     unsigned flags;     /* private: GOMEM_BITREADER_* */
     unsigned zeros;     /* private: zero bytes just before cur (EPB) */
@@ -829,11 +829,11 @@ static inline int gomem__bitreader_read(gomem_bitreader *br, unsigned n, uint64_
         if (br->left < n && !br->flags && br->cur.end - br->cur.pos >= 8) {
             /* Refill from the current segment: whole bytes that fit. */
             const uint8_t *p = br->cur.pos;
-            unsigned take = (64 - br->left) >> 3, drop = 64 - 8 * take;
+            unsigned take = (64 - br->left) >> 3;
             uint64_t w = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
                          (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
                          (uint64_t)p[6] << 8 | (uint64_t)p[7];
-            br->cache |= w >> drop << drop >> br->left;
+            br->cache |= w >> br->left; /* and the first bits of p[take] */
             br->left += 8 * take;
             br->cur.pos = p + take;
             br->pulled += take;
@@ -845,7 +845,11 @@ static inline int gomem__bitreader_read(gomem_bitreader *br, unsigned n, uint64_
             return 0;
         }
     }
-    return (gomem_bitreader_read)(br, n, v);
+    uint64_t x = 0; /* so that v's address does not escape */
+    int e = (gomem_bitreader_read)(br, n, v ? &x : NULL);
+    if (e == 0)
+        *v = x;
+    return e;
 }
 
 static inline int gomem__bitreader_read_ue(gomem_bitreader *br, uint32_t *v)
@@ -861,12 +865,43 @@ static inline int gomem__bitreader_read_ue(gomem_bitreader *br, uint32_t *v)
         }
     }
 #endif
-    return (gomem_bitreader_read_ue)(br, v);
+    uint32_t x = 0;
+    int e = (gomem_bitreader_read_ue)(br, v ? &x : NULL);
+    if (e == 0)
+        *v = x;
+    return e;
 }
 #undef GOMEM__EXPECTED
 
 #define gomem_bitreader_read(br, n, v) gomem__bitreader_read(br, n, v)
 #define gomem_bitreader_read_ue(br, v) gomem__bitreader_read_ue(br, v)
+
+/* Sticky-error bit reads, inline only, as gomem_reader_get_*: the value,
+ * or 0 once *err is non-zero; the first failure stores its error in *err
+ * and nothing is consumed from then on. err must not be NULL. */
+static inline uint64_t gomem_bitreader_get_bits(gomem_bitreader *br, unsigned n, int *err)
+{
+    uint64_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read(br, n, &v)) != 0)
+        v = 0;
+    return v;
+}
+
+static inline uint32_t gomem_bitreader_get_ue(gomem_bitreader *br, int *err)
+{
+    uint32_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read_ue(br, &v)) != 0)
+        v = 0;
+    return v;
+}
+
+static inline int32_t gomem_bitreader_get_se(gomem_bitreader *br, int *err)
+{
+    int32_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read_se(br, &v)) != 0)
+        v = 0;
+    return v;
+}
 
 #ifdef __cplusplus
 }

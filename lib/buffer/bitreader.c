@@ -2,7 +2,9 @@
  * segments of a Memory.
  *
  * State: cache holds the next left bits of the stream, most significant
- * first, and zeros below them; cur is the byte cursor after the bytes in
+ * first; below them are zeros or, after a refill of 8 bytes at once, the
+ * first bits of the byte after the cache (the next refill ORs the same
+ * bits in, so they never need clearing); cur is the byte cursor after the bytes in
  * the cache; pulled counts the (stripped) bytes moved into the cache, so
  * the bits consumed are 8 * pulled - left. Filling the cache is never a
  * visible change, which makes the reads all or nothing: a read that fails
@@ -53,11 +55,11 @@ static void bitreader_fill(gomem_bitreader *br)
     while (br->left <= 56) {
         if (!br->flags && br->cur.end - br->cur.pos >= 8) {
             const uint8_t *p = br->cur.pos;
-            unsigned take = (64 - br->left) >> 3, drop = 64 - 8 * take;
+            unsigned take = (64 - br->left) >> 3;
             uint64_t w = 0;
             for (int i = 0; i < 8; i++)
                 w = w << 8 | p[i];
-            br->cache |= w >> drop << drop >> br->left;
+            br->cache |= w >> br->left; /* and the first bits of p[take] */
             br->left += 8 * take;
             br->cur.pos = p + take;
             br->pulled += take;
@@ -170,13 +172,15 @@ GOMEM_API int(gomem_bitreader_read_ue)(gomem_bitreader *br, uint32_t *v)
         while (!(br->cache >> (63 - z) & 1))
             z++;
         unsigned len = 2 * z + 1;
-        if (len > br->left)
-            return -ENODATA;
-        *v = (uint32_t)(bitreader_take(br, len) - 1);
-        return 0;
+        if (len <= br->left) {
+            *v = (uint32_t)(bitreader_take(br, len) - 1);
+            return 0;
+        }
+        if (br->left < 57)
+            return -ENODATA; /* the fill stopped at the end of the data */
     }
-    /* 32 or more leading zeros, or fewer bits than that left: decide bit by
-     * bit on a copy. */
+    /* 32 or more leading zeros, fewer bits than that left, or a code longer
+     * than the cache holds: decide bit by bit on a copy. */
     gomem_bitreader t = *br;
     uint64_t b;
     unsigned z = 0;
