@@ -160,6 +160,29 @@ START_TEST(test_ue_overflow)
 }
 END_TEST
 
+START_TEST(test_ue_long)
+{
+    /* Two bits, then the longest ue code (63 bits): after the two bits the
+     * cache holds 62, and the code must still be read whole. */
+    static const uint8_t b[] = {0xc0, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0x80};
+    for (size_t at = 0; at <= sizeof b; at++) {
+        gomem_memory m;
+        gomem_reader r;
+        gomem_bitreader br;
+        uint64_t two;
+        uint32_t v = 5;
+        cut(&m, b, sizeof b, &at, 1);
+        gomem_reader_init(&r, &m);
+        gomem_bitreader_init(&br, &r, 0);
+        ck_assert_int_eq(gomem_bitreader_read(&br, 2, &two), 0);
+        ck_assert_int_eq(gomem_bitreader_read_ue(&br, &v), 0);
+        ck_assert_uint_eq(v, 0xfffffffeu);
+        ck_assert_uint_eq(gomem_bitreader_tell(&br), 65);
+        gomem_memory_destroy(&m);
+    }
+}
+END_TEST
+
 START_TEST(test_epb)
 {
     /* 00 00 03 01 -> 00 00 01; 00 00 03 03 -> 00 00 03 (the second 03 is
@@ -411,6 +434,7 @@ int main(void)
     tcase_add_test(tc, test_codes);
     tcase_add_test(tc, test_bits);
     tcase_add_test(tc, test_ue_overflow);
+    tcase_add_test(tc, test_ue_long);
     tcase_add_test(tc, test_epb);
     tcase_add_test(tc, test_differential);
     suite_add_tcase(s, tc);
