@@ -535,6 +535,13 @@ GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const vo
 {
     if (!r || !pat || !off || !len)
         return -EINVAL;
+    if (len == 1 && !mask && r->pos != r->end) { /* a sync byte, found nearby */
+        const uint8_t *q = memchr(r->pos, *(const uint8_t *)pat, (size_t)(r->end - r->pos));
+        if (q) {
+            *off = (size_t)(q - r->pos);
+            return 0;
+        }
+    }
     size_t rem = reader_remaining(r);
     if (rem < len)
         return -ENODATA;
