@@ -4,6 +4,8 @@
  * ratios) and, where it loads, libevent's evbuffer holding the same
  * segments by reference. next+recycle is measured beside malloc/free of
  * the same sizes from glibc (the base) and the other peers. */
+#include "config.h" /* _GNU_SOURCE: memmem */
+
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,7 +80,10 @@ static void *evb_fill(void)
  * whole pass over the 1000 segments. */
 
 enum who { PLAIN, GOMEM, EVBUF };
-enum test { T_U8, T_BE32, T_RECORD, T_SKIP, T_TO_BYTES, T_WRITEV, NTESTS };
+enum test {
+    T_U8, T_BE32, T_RECORD, T_SKIP, T_TO_BYTES, T_WRITEV,
+    T_BITS, T_UE, T_SCAN3, T_SCAN1, NTESTS
+};
 
 static const struct {
     const char *name, *unit;
@@ -91,6 +96,10 @@ static const struct {
     [T_SKIP] = {"skip 100 bytes, each", "ns", 100, SEGS * SEG / SKIP},
     [T_TO_BYTES] = {"to_bytes, per 1.46 MB", "us", 20, 1},
     [T_WRITEV] = {"writev to /dev/null, per 1000 segs", "us", 200, 1},
+    [T_BITS] = {"bit reads of 1..19 bits, each", "ns", 8, SEGS * SEG * 8 / 64 * 7},
+    [T_UE] = {"exp-Golomb ue(v) to the end, per 1000", "ns", 8, 1},
+    [T_SCAN3] = {"scan for 00 00 01, per 1.46 MB", "us", 40, 1},
+    [T_SCAN1] = {"scan for 0x47 and skip, each match", "ns", 20, 1},
 };
 
 struct job {
@@ -308,6 +317,157 @@ static uint64_t evbuf_writev(int fd, void *e)
     return calls;
 }
 
+/* ---------------------------------------------------------------- bits,
+ * exp-Golomb and scans. The plain side is what a parser would write over
+ * one contiguous copy: a bit index and an unaligned 64-bit load (FFmpeg's
+ * get_bits), and memmem(3). flatpad has 8 bytes of padding for the
+ * loads. */
+
+static uint8_t *flatpad;
+
+static inline uint64_t load_be64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return __builtin_bswap64(w);
+}
+
+struct pbits {
+    const uint8_t *buf;
+    size_t idx, bits;
+};
+
+static inline int pbits_read(struct pbits *b, unsigned n, uint64_t *v)
+{
+    if (b->bits - b->idx < n)
+        return -1;
+    *v = load_be64(b->buf + (b->idx >> 3)) << (b->idx & 7) >> (64 - n);
+    b->idx += n;
+    return 0;
+}
+
+static inline int pbits_ue(struct pbits *b, uint32_t *v)
+{
+    uint64_t w = load_be64(b->buf + (b->idx >> 3)) << (b->idx & 7);
+    unsigned z = (unsigned)__builtin_clzll(w | 1);
+    if (z > 31 || b->bits - b->idx < 2 * z + 1)
+        return -1;
+    *v = (uint32_t)((w >> (63 - 2 * z)) - 1);
+    b->idx += 2 * z + 1;
+    return 0;
+}
+
+/* Seven reads of 64 bits in all, as a header parser does. */
+#define BITS7(read, b, sum)                                                   \
+    for (;;) {                                                                \
+        uint64_t v1, v2, v3, v4, v5, v6, v7;                                  \
+        if (read(b, 1, &v1) || read(b, 7, &v2) || read(b, 12, &v3) ||         \
+            read(b, 5, &v4) || read(b, 17, &v5) || read(b, 3, &v6) ||         \
+            read(b, 19, &v7))                                                 \
+            break;                                                            \
+        sum += v1 + v2 + v3 + v4 + v5 + v6 + v7;                              \
+    }
+
+static uint64_t plain_bits(int fd, void *e)
+{
+    uint64_t sum = 0;
+    struct pbits b = {flatpad, 0, total * 8};
+    (void)fd, (void)e;
+    BITS7(pbits_read, &b, sum)
+    return sum;
+}
+
+static uint64_t gomem_bits(int fd, void *e)
+{
+    uint64_t sum = 0;
+    gomem_reader r;
+    gomem_bitreader b;
+    (void)fd, (void)e;
+    gomem_reader_init(&r, &mem);
+    gomem_bitreader_init(&b, &r, 0);
+    BITS7(gomem_bitreader_read, &b, sum)
+    return sum;
+}
+
+static uint64_t plain_ue(int fd, void *e)
+{
+    uint64_t sum = 0;
+    uint32_t v;
+    struct pbits b = {flatpad, 0, total * 8};
+    (void)fd, (void)e;
+    while (pbits_ue(&b, &v) == 0)
+        sum += v;
+    return sum;
+}
+
+static uint64_t gomem_ue(int fd, void *e)
+{
+    uint64_t sum = 0;
+    uint32_t v;
+    gomem_reader r;
+    gomem_bitreader b;
+    (void)fd, (void)e;
+    gomem_reader_init(&r, &mem);
+    gomem_bitreader_init(&b, &r, 0);
+    while (gomem_bitreader_read_ue(&b, &v) == 0)
+        sum += v;
+    return sum;
+}
+
+static const uint8_t startcode[3] = {0, 0, 1}, syncbyte = 0x47;
+
+static uint64_t plain_scan3(int fd, void *e)
+{
+    uint64_t n = 0;
+    const uint8_t *p = flat, *end = flat + total, *q;
+    (void)fd, (void)e;
+    while ((q = memmem(p, (size_t)(end - p), startcode, 3)) != NULL) {
+        p = q + 1;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t gomem_scan3(int fd, void *e)
+{
+    uint64_t n = 0;
+    size_t off;
+    gomem_reader r;
+    (void)fd, (void)e;
+    gomem_reader_init(&r, &mem);
+    while (gomem_reader_scan(&r, startcode, NULL, 3, &off) == 0) {
+        gomem_reader_skip(&r, off + 1);
+        n++;
+    }
+    return n;
+}
+
+static uint64_t plain_scan1(int fd, void *e)
+{
+    uint64_t n = 0;
+    const uint8_t *p = flat, *end = flat + total, *q;
+    (void)fd, (void)e;
+    while ((q = memmem(p, (size_t)(end - p), &syncbyte, 1)) != NULL) {
+        p = q + 1;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t gomem_scan1(int fd, void *e)
+{
+    uint64_t n = 0;
+    size_t off;
+    gomem_reader r;
+    (void)fd, (void)e;
+    gomem_reader_init(&r, &mem);
+    while (gomem_reader_scan(&r, &syncbyte, NULL, 1, &off) == 0) {
+        gomem_reader_skip(&r, off + 1);
+        n++;
+    }
+    return n;
+}
+
 static pass_fn *const passes[NTESTS][3] = {
     [T_U8] = {plain_u8, gomem_u8, evbuf_u8},
     [T_BE32] = {plain_be32, gomem_be32, evbuf_be32},
@@ -315,7 +475,14 @@ static pass_fn *const passes[NTESTS][3] = {
     [T_SKIP] = {plain_skip, gomem_skip, evbuf_skip},
     [T_TO_BYTES] = {plain_to_bytes, gomem_to_bytes, evbuf_to_bytes},
     [T_WRITEV] = {plain_writev, gomem_writev, evbuf_writev},
+    [T_BITS] = {plain_bits, gomem_bits, NULL},
+    [T_UE] = {plain_ue, gomem_ue, NULL},
+    [T_SCAN3] = {plain_scan3, gomem_scan3, NULL},
+    [T_SCAN1] = {plain_scan1, gomem_scan1, NULL},
 };
+
+/* Units per pass of the tests that count them as they go. */
+static uint64_t per_pass[NTESTS];
 
 static double run(void *arg)
 {
@@ -330,7 +497,8 @@ static double run(void *arg)
             evb.free_(e);
     }
     bench_sink_u64 += sum;
-    double per = (double)ns / tests[j->t].passes / (double)tests[j->t].per;
+    double units = per_pass[j->t] ? (double)per_pass[j->t] : (double)tests[j->t].per;
+    double per = (double)ns / tests[j->t].passes / units;
     return tests[j->t].unit[0] == 'u' ? per / 1000 : per;
 }
 
@@ -384,6 +552,7 @@ void bench_buffer(void)
 {
     uint64_t st = 0x9e3779b97f4a7c15ULL;
     flat = malloc(SEGS * SEG);
+    flatpad = calloc(1, SEGS * SEG + 8);
     gomem_memory_init(&mem);
     for (size_t i = 0; i < SEGS; i++) {
         segs[i] = malloc(SEG);
@@ -392,6 +561,7 @@ void bench_buffer(void)
             segs[i][k] = (uint8_t)(st >> 56);
         }
         memcpy(flat + i * SEG, segs[i], SEG);
+        memcpy(flatpad + i * SEG, segs[i], SEG);
         gomem_memory_push(&mem, segs[i], SEG);
     }
     total = gomem_memory_size(&mem);
@@ -405,16 +575,31 @@ void bench_buffer(void)
      * them alike; the median of each is reported. */
     static const char *const who[] = {"plain (1 piece)", "gomem", "evbuffer"};
     int runs = bench_runs < 1 ? 1 : bench_runs > 64 ? 64 : bench_runs, nwho = have_evb ? 3 : 2;
+    /* Units the counting tests see in one pass: matches, or ue codes in
+     * thousands. */
+    {
+        gomem_reader r;
+        gomem_bitreader b;
+        uint32_t v;
+        uint64_t codes = 0;
+        gomem_reader_init(&r, &mem);
+        gomem_bitreader_init(&b, &r, 0);
+        while (gomem_bitreader_read_ue(&b, &v) == 0)
+            codes++;
+        per_pass[T_UE] = codes / 1000 ? codes / 1000 : 1;
+        per_pass[T_SCAN1] = gomem_scan1(0, NULL);
+    }
     for (int t = 0; t < NTESTS; t++) {
         double v[3][64], med[3];
         if (!bench_wanted(tests[t].name))
             continue;
+        int nw = passes[t][EVBUF] ? nwho : 2;
         for (int i = 0; i < runs; i++)
-            for (int w = 0; w < nwho; w++) {
+            for (int w = 0; w < nw; w++) {
                 struct job j = {(enum test)t, (enum who)w, devnull};
                 v[w][i] = run(&j);
             }
-        for (int w = 0; w < nwho; w++) {
+        for (int w = 0; w < nw; w++) {
             med[w] = bench_median(v[w], runs);
             bench_row(tests[t].name, who[w], med[w], tests[t].unit, med[PLAIN]);
         }
@@ -446,4 +631,5 @@ void bench_buffer(void)
     for (size_t i = 0; i < SEGS; i++)
         free(segs[i]);
     free(flat);
+    free(flatpad);
 }

@@ -675,6 +675,90 @@ GOMEM_API int gomem_reader_read_le24(gomem_reader *r, uint32_t *v);
 GOMEM_API int gomem_reader_read_le32(gomem_reader *r, uint32_t *v);
 GOMEM_API int gomem_reader_read_le64(gomem_reader *r, uint64_t *v);
 
+/* Copy exactly n bytes into dst and consume them, or nothing (GoMem's
+ * ReadBytes(n); gomem_reader_read copies what there is, like read(2)).
+ * 0; -ENODATA when fewer than n remain, -EINVAL for a NULL r, or a NULL
+ * dst with n > 0; on failure nothing is consumed and dst is not written.
+ * O(n + segments crossed). */
+GOMEM_API int gomem_reader_read_exact(gomem_reader *r, void *dst, size_t n);
+
+/* Signed reads: two's-complement integers of 1, 2, 3, 4 and 8 bytes, big-
+ * (sbe) and little-endian (sle), sign-extended into *v (FLV's SI24
+ * composition time is gomem_reader_read_sbe24). The contract of the
+ * unsigned reads: 0, -ENODATA or -EINVAL, nothing consumed and *v untouched
+ * on failure. */
+GOMEM_API int gomem_reader_read_s8(gomem_reader *r, int8_t *v);
+GOMEM_API int gomem_reader_read_sbe16(gomem_reader *r, int16_t *v);
+GOMEM_API int gomem_reader_read_sbe24(gomem_reader *r, int32_t *v);
+GOMEM_API int gomem_reader_read_sbe32(gomem_reader *r, int32_t *v);
+GOMEM_API int gomem_reader_read_sbe64(gomem_reader *r, int64_t *v);
+GOMEM_API int gomem_reader_read_sle16(gomem_reader *r, int16_t *v);
+GOMEM_API int gomem_reader_read_sle24(gomem_reader *r, int32_t *v);
+GOMEM_API int gomem_reader_read_sle32(gomem_reader *r, int32_t *v);
+GOMEM_API int gomem_reader_read_sle64(gomem_reader *r, int64_t *v);
+
+/* Typed peeks: the unsigned value the read of the same name would return,
+ * without consuming anything. 0, -ENODATA (too few bytes; *v untouched)
+ * or -EINVAL (NULL r or v). O(1) within a segment. */
+GOMEM_API int gomem_reader_peek_u8(const gomem_reader *r, uint8_t *v);
+GOMEM_API int gomem_reader_peek_be16(const gomem_reader *r, uint16_t *v);
+GOMEM_API int gomem_reader_peek_be24(const gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_peek_be32(const gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_peek_be64(const gomem_reader *r, uint64_t *v);
+GOMEM_API int gomem_reader_peek_le16(const gomem_reader *r, uint16_t *v);
+GOMEM_API int gomem_reader_peek_le24(const gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_peek_le32(const gomem_reader *r, uint32_t *v);
+GOMEM_API int gomem_reader_peek_le64(const gomem_reader *r, uint64_t *v);
+
+/* Consume the next n bytes (n >= 1) and return a pointer to them: into the
+ * segment, zero-copy, when they lie in one; otherwise they are copied to
+ * scratch (at least n bytes, owned by the caller) and scratch is returned.
+ * The pointer is valid as long as the segment, or scratch, is. NULL with
+ * errno ENODATA (fewer than n remain; nothing consumed) or EINVAL (NULL r
+ * or scratch, n == 0). O(1) when contiguous, else O(n + segments). */
+GOMEM_API const void *gomem_reader_read_ptr(gomem_reader *r, size_t n, void *scratch);
+
+/* Transactions. gomem_reader_require returns 0 if at least n bytes remain,
+ * else -ENODATA (-EINVAL for NULL): check a whole record once, then read it
+ * without further checks. A mark is gomem_reader_offset(r);
+ * gomem_reader_rewind puts the cursor back there, so a run of reads that
+ * failed half-way can be undone: 0, or -EINVAL (cursor unchanged) for a
+ * mark past the cursor or a NULL r. O(1) / O(segments crossed). A
+ * clip_front between mark and rewind invalidates the mark. */
+GOMEM_API int gomem_reader_require(const gomem_reader *r, size_t n);
+GOMEM_API int gomem_reader_rewind(gomem_reader *r, size_t mark);
+
+/* A sub-reader over the next n bytes: m (the caller's Memory) is reset and
+ * given the pieces of those bytes, zero-copy, and sub is set at its start;
+ * r consumes them. sub can never read past the n bytes. m must not be r's
+ * Memory; it references r's segments, so it is valid as long as they are.
+ * 0; -ENODATA (fewer than n remain), -EINVAL (NULL arguments, m is r's
+ * Memory) or -ENOMEM (m's segment array could not grow): then nothing
+ * changed. O(segments crossed); allocates only when m's array grows. */
+GOMEM_API int gomem_reader_sub(gomem_reader *r, size_t n, gomem_memory *m, gomem_reader *sub);
+
+/* Move the next n bytes out of r's Memory into dst: their pieces, zero-copy,
+ * are appended to dst and removed from r's Memory (a segment the range
+ * starts or ends inside is split), so that gomem_reader_clip_front on r
+ * never hands them to its callback: whoever holds a piece frees it (with
+ * an allocator that frees sub-ranges, such as gomem_scalable_free). The
+ * cursor stays at the same offset; remaining drops by n. Other readers of
+ * r's Memory are invalidated. 0; -ENODATA (fewer than n remain), -EINVAL
+ * (NULL r or dst, dst is r's Memory), -EOVERFLOW (dst's size would
+ * overflow) or -ENOMEM: then nothing changed. O(count of r's Memory). */
+GOMEM_API int gomem_reader_move(gomem_reader *r, size_t n, gomem_memory *dst);
+
+/* Find the first offset k >= 0 from the cursor at which the next len bytes
+ * b[0..len) match: (b[i] & mask[i]) == (pat[i] & mask[i]) for each i (mask
+ * NULL: b[i] == pat[i]). Stores k in *off and consumes nothing (skip k to
+ * go there). The match may span segments. len >= 1. 0; -ENODATA when no
+ * match lies in the remaining bytes (fewer than len remain, or none; a
+ * resync skips remaining - (len - 1) and waits for more), -EINVAL for NULL
+ * r, pat or off, or len == 0. memchr over each segment when mask is NULL or
+ * mask[0] == 0xff; O(bytes scanned * len) at worst. */
+GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const void *mask,
+                                size_t len, size_t *off);
+
 #if defined(__GNUC__)
 #define GOMEM__EXPECTED(x) __builtin_expect(!!(x), 1)
 #else
@@ -727,7 +811,6 @@ static inline size_t gomem__reader_read(gomem_reader *r, void *dst, size_t n)
     }
     return (gomem_reader_read)(r, dst, n);
 }
-#undef GOMEM__EXPECTED
 
 #define gomem_reader_read(r, dst, n) gomem__reader_read(r, dst, n)
 #define gomem_reader_read_u8(r, v) gomem__reader_read_u8(r, v)
@@ -739,6 +822,204 @@ static inline size_t gomem__reader_read(gomem_reader *r, void *dst, size_t n)
 #define gomem_reader_read_le24(r, v) gomem__reader_read_le24(r, v)
 #define gomem_reader_read_le32(r, v) gomem__reader_read_le32(r, v)
 #define gomem_reader_read_le64(r, v) gomem__reader_read_le64(r, v)
+
+/* Sticky-error reads (FFmpeg's bytestream2 style), inline only: each
+ * returns the value, or 0 when *err is already non-zero or the read fails,
+ * in which case the read's error is stored in *err (err must not be NULL).
+ * A parser reads straight on and checks *err once at the end; with a mark
+ * (gomem_reader_offset) it can rewind. A failed read consumes nothing, and
+ * so does every read after it. */
+#define GOMEM__READER_GET(name, type)                                        \
+    static inline type gomem_reader_get_##name(gomem_reader *r, int *err)    \
+    {                                                                        \
+        type v = 0;                                                          \
+        if (!*err) {                                                         \
+            int e = gomem_reader_read_##name(r, &v);                         \
+            if (e) {                                                         \
+                *err = e;                                                    \
+                v = 0;                                                       \
+            }                                                                \
+        }                                                                    \
+        return v;                                                            \
+    }
+GOMEM__READER_GET(u8, uint8_t)
+GOMEM__READER_GET(be16, uint16_t)
+GOMEM__READER_GET(be24, uint32_t)
+GOMEM__READER_GET(be32, uint32_t)
+GOMEM__READER_GET(be64, uint64_t)
+GOMEM__READER_GET(le16, uint16_t)
+GOMEM__READER_GET(le24, uint32_t)
+GOMEM__READER_GET(le32, uint32_t)
+GOMEM__READER_GET(le64, uint64_t)
+GOMEM__READER_GET(s8, int8_t)
+GOMEM__READER_GET(sbe16, int16_t)
+GOMEM__READER_GET(sbe24, int32_t)
+GOMEM__READER_GET(sbe32, int32_t)
+GOMEM__READER_GET(sbe64, int64_t)
+GOMEM__READER_GET(sle16, int16_t)
+GOMEM__READER_GET(sle24, int32_t)
+GOMEM__READER_GET(sle32, int32_t)
+GOMEM__READER_GET(sle64, int64_t)
+#undef GOMEM__READER_GET
+
+/* Sticky skip and exact read: as gomem_reader_skip and
+ * gomem_reader_read_exact, doing nothing once *err is set. */
+static inline void gomem_reader_get_skip(gomem_reader *r, size_t n, int *err)
+{
+    if (!*err)
+        *err = gomem_reader_skip(r, n);
+}
+
+static inline void gomem_reader_get_bytes(gomem_reader *r, void *dst, size_t n, int *err)
+{
+    if (!*err)
+        *err = gomem_reader_read_exact(r, dst, n);
+}
+
+/* ================================================================ bit
+ * reader: bits, most significant first, from the bytes after a reader's
+ * cursor, across segments, optionally removing H.264/H.265 emulation
+ * prevention bytes (00 00 03 -> 00 00) on the fly. It works on its own
+ * copy of the cursor: the reader it started from does not move until
+ * gomem_bitreader_sync. Every read is all or nothing: on failure no bit is
+ * consumed and *v is untouched. A value type the caller embeds (no
+ * destroy: it owns nothing); one thread at a time. Fields are private;
+ * the inline fast paths read them, so the layout is part of the ABI. */
+
+#define GOMEM_BITREADER_EPB 0x1u /* strip emulation prevention bytes */
+
+typedef struct gomem_bitreader {
+    uint64_t cache;     /* private: next bits, MSB first; then 0s or the bits after */
+    unsigned left;      /* private: valid bits in cache, 0..64 */
+    unsigned flags;     /* private: GOMEM_BITREADER_* */
+    unsigned zeros;     /* private: zero bytes just before cur (EPB) */
+    size_t pulled;      /* private: bytes moved into the cache so far */
+    gomem_reader cur;   /* private: the bytes after the cache */
+    gomem_reader start; /* private: where init put it */
+} gomem_bitreader;
+
+/* A bit reader at r's cursor (r is copied, not moved; its Memory must
+ * outlive the bit reader). flags: 0 or GOMEM_BITREADER_EPB. -EINVAL for a
+ * NULL br or r, or an unknown flag. O(1). */
+GOMEM_API int gomem_bitreader_init(gomem_bitreader *br, const gomem_reader *r, unsigned flags);
+
+/* Read n bits (0..64) as an unsigned value, first bit most significant.
+ * 0; -ENODATA (fewer bits remain), -EINVAL (NULL br or v, n > 64). O(1);
+ * the inline version costs a compare and two shifts while the cache
+ * holds the bits. */
+GOMEM_API int gomem_bitreader_read(gomem_bitreader *br, unsigned n, uint64_t *v);
+
+/* The next n bits (0..64) without consuming them; errors as read. */
+GOMEM_API int gomem_bitreader_peek(const gomem_bitreader *br, unsigned n, uint64_t *v);
+
+/* Consume n bits. 0, -ENODATA (fewer remain; nothing consumed) or -EINVAL.
+ * O(n / 8 + segments crossed). */
+GOMEM_API int gomem_bitreader_skip(gomem_bitreader *br, size_t n);
+
+/* Consume the bits up to the next byte boundary of the (stripped) stream;
+ * nothing at a boundary. 0, or -EINVAL for NULL. O(1). */
+GOMEM_API int gomem_bitreader_align(gomem_bitreader *br);
+
+/* Exp-Golomb codes (H.264 7.2): ue(v) into *v, se(v) into *v. A code of
+ * more than 31 leading zero bits does not fit 32 bits: -EOVERFLOW. 0;
+ * -ENODATA (the code ends after the data), -EOVERFLOW, -EINVAL (NULL);
+ * nothing consumed on failure. O(1) for codes up to 63 bits in the cache. */
+GOMEM_API int gomem_bitreader_read_ue(gomem_bitreader *br, uint32_t *v);
+GOMEM_API int gomem_bitreader_read_se(gomem_bitreader *br, int32_t *v);
+
+/* Bits consumed since init (0 for NULL). O(1). */
+GOMEM_API size_t gomem_bitreader_tell(const gomem_bitreader *br);
+
+/* Set r (a reader of the same Memory) to the byte after the last bit
+ * consumed (a partly read byte counts as read; with GOMEM_BITREADER_EPB,
+ * an emulation prevention byte right there is passed over too), so byte
+ * reads go on from there. -EINVAL for NULL arguments. O(1) plus the
+ * segments crossed; with GOMEM_BITREADER_EPB, O(bytes read since init). */
+GOMEM_API int gomem_bitreader_sync(const gomem_bitreader *br, gomem_reader *r);
+
+#if defined(__GNUC__)
+#define GOMEM__BR_CLZ64(x) ((unsigned)__builtin_clzll(x))
+#endif
+
+static inline int gomem__bitreader_read(gomem_bitreader *br, unsigned n, uint64_t *v)
+{
+    if (GOMEM__EXPECTED(br && v && n - 1u < 32u)) {
+        if (br->left < n && !br->flags && br->cur.end - br->cur.pos >= 8) {
+            /* Refill from the current segment: whole bytes that fit. */
+            const uint8_t *p = br->cur.pos;
+            unsigned take = (64 - br->left) >> 3;
+            uint64_t w = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+                         (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+                         (uint64_t)p[6] << 8 | (uint64_t)p[7];
+            br->cache |= w >> br->left; /* and the first bits of p[take] */
+            br->left += 8 * take;
+            br->cur.pos = p + take;
+            br->pulled += take;
+        }
+        if (GOMEM__EXPECTED(n <= br->left)) {
+            *v = br->cache >> (64 - n);
+            br->cache <<= n;
+            br->left -= n;
+            return 0;
+        }
+    }
+    uint64_t x = 0; /* so that v's address does not escape */
+    int e = (gomem_bitreader_read)(br, n, v ? &x : NULL);
+    if (e == 0)
+        *v = x;
+    return e;
+}
+
+static inline int gomem__bitreader_read_ue(gomem_bitreader *br, uint32_t *v)
+{
+#ifdef GOMEM__BR_CLZ64
+    if (GOMEM__EXPECTED(br && v && (br->cache >> 32))) {
+        unsigned len = 2 * GOMEM__BR_CLZ64(br->cache) + 1; /* <= 63 */
+        if (GOMEM__EXPECTED(len <= br->left)) {
+            *v = (uint32_t)((br->cache >> (64 - len)) - 1);
+            br->cache <<= len;
+            br->left -= len;
+            return 0;
+        }
+    }
+#endif
+    uint32_t x = 0;
+    int e = (gomem_bitreader_read_ue)(br, v ? &x : NULL);
+    if (e == 0)
+        *v = x;
+    return e;
+}
+#undef GOMEM__EXPECTED
+
+#define gomem_bitreader_read(br, n, v) gomem__bitreader_read(br, n, v)
+#define gomem_bitreader_read_ue(br, v) gomem__bitreader_read_ue(br, v)
+
+/* Sticky-error bit reads, inline only, as gomem_reader_get_*: the value,
+ * or 0 once *err is non-zero; the first failure stores its error in *err
+ * and nothing is consumed from then on. err must not be NULL. */
+static inline uint64_t gomem_bitreader_get_bits(gomem_bitreader *br, unsigned n, int *err)
+{
+    uint64_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read(br, n, &v)) != 0)
+        v = 0;
+    return v;
+}
+
+static inline uint32_t gomem_bitreader_get_ue(gomem_bitreader *br, int *err)
+{
+    uint32_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read_ue(br, &v)) != 0)
+        v = 0;
+    return v;
+}
+
+static inline int32_t gomem_bitreader_get_se(gomem_bitreader *br, int *err)
+{
+    int32_t v = 0;
+    if (!*err && (*err = gomem_bitreader_read_se(br, &v)) != 0)
+        v = 0;
+    return v;
+}
 
 #ifdef __cplusplus
 }

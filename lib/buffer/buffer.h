@@ -21,6 +21,9 @@ const char *gomem__memory_check(const gomem_memory *m);
  * O(count). */
 const char *gomem__reader_check(const gomem_reader *r);
 
+/* Enter the reader's next segment: 1, or 0 when there is none. */
+int gomem__reader_enter(gomem_reader *r);
+
 /* The recyclable backing: where gomem_recyclable_next takes its segments
  * and where recycle gives them back. lib/recyclable_pool.c uses the
  * scalable allocator; lib/recyclable_libc.c (--disable-rm) uses malloc

@@ -28,7 +28,7 @@ static const uint8_t *reader_at(const void *base, size_t off)
 }
 
 /* Enter the next segment, if there is one. */
-static int reader_enter(gomem_reader *r)
+int gomem__reader_enter(gomem_reader *r)
 {
     const gomem_memory *m = r->mem;
     if (r->seg >= m->count)
@@ -48,7 +48,7 @@ static int reader_consume(gomem_reader *r, size_t n, gomem_memory_visit_fn fn, v
     while (n) {
         size_t k = (size_t)(r->end - r->pos);
         if (!k) {
-            reader_enter(r); /* there is one: n <= remaining */
+            gomem__reader_enter(r); /* there is one: n <= remaining */
             continue;
         }
         if (k > n)
@@ -174,7 +174,7 @@ GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v)
     uint64_t x = 0;
     for (unsigned i = 0;; i++) {
         while (t.pos == t.end)
-            if (!reader_enter(&t))
+            if (!gomem__reader_enter(&t))
                 return -ENODATA;
         uint8_t b = *t.pos++;
         /* The 10th byte holds bit 63 only, and must be the last. */
@@ -250,7 +250,7 @@ GOMEM_API const void *gomem_reader_current(gomem_reader *r, size_t *len)
         return NULL;
     }
     while (r->pos == r->end)
-        if (!reader_enter(r)) {
+        if (!gomem__reader_enter(r)) {
             errno = ENODATA;
             return NULL;
         }
@@ -304,6 +304,283 @@ GOMEM_API void gomem_reader_move_to_end(gomem_reader *r)
 {
     if (r)
         reader_consume(r, reader_remaining(r), NULL, NULL);
+}
+
+GOMEM_API int gomem_reader_read_exact(gomem_reader *r, void *dst, size_t n)
+{
+    if (!r || (!dst && n))
+        return -EINVAL;
+    if (GOMEM__LIKELY(n - 1 < (size_t)(r->end - r->pos))) {
+        memcpy(dst, r->pos, n);
+        r->pos += n;
+        return 0;
+    }
+    if (reader_remaining(r) < n)
+        return -ENODATA;
+    reader_take(r, dst, n);
+    return 0;
+}
+
+/* Sign-extend the low 8 * n bits of x (n in 1..8). */
+static int64_t reader_sign(uint64_t x, unsigned n)
+{
+    uint64_t m = (uint64_t)1 << (8 * n - 1);
+    return n == 8 ? (int64_t)x : (int64_t)(x ^ m) - (int64_t)m;
+}
+
+#define READER_SIGNED(name, read, type, n)                                    \
+    GOMEM_API int gomem_reader_##name(gomem_reader *r, type *v)              \
+    {                                                                         \
+        uint64_t x;                                                           \
+        int e = read(r, n, v ? &x : NULL);                                    \
+        if (e == 0)                                                           \
+            *v = (type)reader_sign(x, n);                                     \
+        return e;                                                             \
+    }
+READER_SIGNED(read_s8, gomem_reader_read_be, int8_t, 1)
+READER_SIGNED(read_sbe16, gomem_reader_read_be, int16_t, 2)
+READER_SIGNED(read_sbe24, gomem_reader_read_be, int32_t, 3)
+READER_SIGNED(read_sbe32, gomem_reader_read_be, int32_t, 4)
+READER_SIGNED(read_sbe64, gomem_reader_read_be, int64_t, 8)
+READER_SIGNED(read_sle16, gomem_reader_read_le, int16_t, 2)
+READER_SIGNED(read_sle24, gomem_reader_read_le, int32_t, 3)
+READER_SIGNED(read_sle32, gomem_reader_read_le, int32_t, 4)
+READER_SIGNED(read_sle64, gomem_reader_read_le, int64_t, 8)
+
+/* A typed peek: the read of the same width on a copy of the cursor. */
+#define READER_PEEK(name, read, type, n)                                      \
+    GOMEM_API int gomem_reader_##name(const gomem_reader *r, type *v)        \
+    {                                                                         \
+        if (!r)                                                               \
+            return -EINVAL;                                                   \
+        gomem_reader t = *r;                                                  \
+        uint64_t x;                                                           \
+        int e = read(&t, n, v ? &x : NULL);                                   \
+        if (e == 0)                                                           \
+            *v = (type)x;                                                     \
+        return e;                                                             \
+    }
+READER_PEEK(peek_u8, gomem_reader_read_be, uint8_t, 1)
+READER_PEEK(peek_be16, gomem_reader_read_be, uint16_t, 2)
+READER_PEEK(peek_be24, gomem_reader_read_be, uint32_t, 3)
+READER_PEEK(peek_be32, gomem_reader_read_be, uint32_t, 4)
+READER_PEEK(peek_be64, gomem_reader_read_be, uint64_t, 8)
+READER_PEEK(peek_le16, gomem_reader_read_le, uint16_t, 2)
+READER_PEEK(peek_le24, gomem_reader_read_le, uint32_t, 3)
+READER_PEEK(peek_le32, gomem_reader_read_le, uint32_t, 4)
+READER_PEEK(peek_le64, gomem_reader_read_le, uint64_t, 8)
+
+GOMEM_API const void *gomem_reader_read_ptr(gomem_reader *r, size_t n, void *scratch)
+{
+    if (!r || !scratch || !n) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (GOMEM__LIKELY(n - 1 < (size_t)(r->end - r->pos))) {
+        const uint8_t *p = r->pos;
+        r->pos += n;
+        return p;
+    }
+    if (reader_remaining(r) < n) {
+        errno = ENODATA;
+        return NULL;
+    }
+    while (r->pos == r->end)
+        gomem__reader_enter(r); /* there is one: n <= remaining */
+    if ((size_t)(r->end - r->pos) >= n) {
+        const uint8_t *p = r->pos;
+        r->pos += n;
+        return p;
+    }
+    reader_take(r, scratch, n);
+    return scratch;
+}
+
+GOMEM_API int gomem_reader_require(const gomem_reader *r, size_t n)
+{
+    if (!r)
+        return -EINVAL;
+    return reader_remaining(r) >= n ? 0 : -ENODATA;
+}
+
+GOMEM_API int gomem_reader_rewind(gomem_reader *r, size_t mark)
+{
+    if (!r || mark > reader_offset(r))
+        return -EINVAL;
+    return gomem_reader_unread(r, reader_offset(r) - mark);
+}
+
+/* Visitors of reader_consume: count the pieces, append them to a Memory
+ * whose array has room. */
+static int reader_count(void *base, size_t len, void *arg)
+{
+    (void)base, (void)len;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static int reader_append(void *base, size_t len, void *arg)
+{
+    gomem_memory *m = arg;
+    m->iov[m->count++] = (struct iovec){base, len};
+    m->size += len;
+    return 0;
+}
+
+GOMEM_API int gomem_reader_sub(gomem_reader *r, size_t n, gomem_memory *m, gomem_reader *sub)
+{
+    if (!r || !m || !sub || m == r->mem)
+        return -EINVAL;
+    if (reader_remaining(r) < n)
+        return -ENODATA;
+    gomem_reader t = *r;
+    size_t pieces = 0;
+    reader_consume(&t, n, reader_count, &pieces);
+    m->count = m->size = 0;
+    int e = gomem__memory_reserve(m, pieces);
+    if (e)
+        return e;
+    reader_consume(r, n, reader_append, m);
+    *sub = (gomem_reader){.mem = m};
+    return 0;
+}
+
+GOMEM_API int gomem_reader_move(gomem_reader *r, size_t n, gomem_memory *dst)
+{
+    if (!r || !dst || dst == r->mem)
+        return -EINVAL;
+    if (reader_remaining(r) < n)
+        return -ENODATA;
+    size_t size;
+    if (gomem__add_overflows(dst->size, n, &size))
+        return -EOVERFLOW;
+    if (!n)
+        return 0;
+    gomem_memory *m = r->mem;
+    /* The range starts off0 bytes into segment i0 and ends off1 bytes into
+     * segment i1 (off1 > 0). */
+    size_t i0 = r->seg ? r->seg - 1 : 0;
+    size_t off0 = r->seg ? m->iov[i0].iov_len - (size_t)(r->end - r->pos) : 0;
+    size_t prefix = r->seg ? r->limit - m->iov[i0].iov_len : 0;
+    size_t i1 = i0, rest = n, avail = m->iov[i0].iov_len - off0, pieces = avail > 0;
+    while (avail < rest) {
+        rest -= avail;
+        avail = m->iov[++i1].iov_len;
+        pieces += avail > 0;
+    }
+    size_t off1 = (i1 == i0 ? off0 : 0) + rest;
+    int head = off0 > 0, tail = off1 < m->iov[i1].iov_len;
+    size_t later = m->count - i1 - 1, count = i0 + (size_t)head + (size_t)tail + later;
+    int e = gomem__memory_reserve(dst, pieces);
+    if (!e && count > m->count)
+        e = gomem__memory_reserve(m, 1);
+    if (e)
+        return e;
+    for (size_t i = i0; i <= i1; i++) {
+        size_t from = i == i0 ? off0 : 0, to = i == i1 ? off1 : m->iov[i].iov_len;
+        if (to > from)
+            dst->iov[dst->count++] =
+                (struct iovec){(uint8_t *)m->iov[i].iov_base + from, to - from};
+    }
+    dst->size = size;
+    struct iovec h = {m->iov[i0].iov_base, off0};
+    struct iovec t = {(uint8_t *)m->iov[i1].iov_base + off1, m->iov[i1].iov_len - off1};
+    memmove(m->iov + i0 + head + tail, m->iov + i1 + 1, later * sizeof *m->iov);
+    if (head)
+        m->iov[i0] = h;
+    if (tail)
+        m->iov[i0 + (size_t)head] = t;
+    m->count = count;
+    m->size -= n;
+    /* The cursor keeps its offset: at the end of the head, or of the
+     * segment before the range. */
+    if (head) {
+        r->seg = i0 + 1;
+        r->pos = r->end = (const uint8_t *)h.iov_base + off0;
+        r->limit = prefix + off0;
+    } else if (i0) {
+        const struct iovec *s = &m->iov[i0 - 1];
+        r->seg = i0;
+        r->pos = r->end = reader_at(s->iov_base, s->iov_len);
+        r->limit = prefix;
+    } else {
+        *r = (gomem_reader){.mem = m};
+    }
+    return 0;
+}
+
+/* Do the len bytes at t's cursor match pat under mask? */
+static int reader_match(gomem_reader t, const uint8_t *pat, const uint8_t *mask, size_t len)
+{
+    if ((size_t)(t.end - t.pos) >= len) {
+        if (!mask)
+            return !memcmp(t.pos, pat, len);
+        for (size_t i = 0; i < len; i++)
+            if ((t.pos[i] ^ pat[i]) & mask[i])
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        while (t.pos == t.end)
+            gomem__reader_enter(&t); /* the caller checked len <= remaining */
+        uint8_t mk = mask ? mask[i] : 0xff;
+        if ((*t.pos++ ^ pat[i]) & mk)
+            return 0;
+    }
+    return 1;
+}
+
+GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const void *mask,
+                                size_t len, size_t *off)
+{
+    if (!r || !pat || !off || !len)
+        return -EINVAL;
+    if (len == 1 && !mask && r->pos != r->end) { /* a sync byte, found nearby */
+        const uint8_t *q = memchr(r->pos, *(const uint8_t *)pat, (size_t)(r->end - r->pos));
+        if (q) {
+            *off = (size_t)(q - r->pos);
+            return 0;
+        }
+    }
+    size_t rem = reader_remaining(r);
+    if (rem < len)
+        return -ENODATA;
+    const uint8_t *p = pat, *mk = mask;
+    uint8_t first = p[0], m0 = mk ? mk[0] : 0xff;
+    size_t last = rem - len, at = 0; /* candidates: offsets 0..last */
+    gomem_reader t = *r;
+    while (at <= last) {
+        while (t.pos == t.end)
+            gomem__reader_enter(&t); /* at < remaining: there is one */
+        size_t k = (size_t)(t.end - t.pos);
+        if (k > last - at + 1)
+            k = last - at + 1;
+        const uint8_t *q;
+        if (m0 == 0xff) {
+            q = memchr(t.pos, first, k);
+        } else {
+            q = NULL;
+            for (size_t i = 0; i < k; i++)
+                if (!((t.pos[i] ^ first) & m0)) {
+                    q = t.pos + i;
+                    break;
+                }
+        }
+        if (!q) {
+            at += k;
+            t.pos += k;
+            continue;
+        }
+        at += (size_t)(q - t.pos);
+        t.pos = q;
+        if (len == 1 || reader_match(t, p, mk, len)) {
+            *off = at;
+            return 0;
+        }
+        at++;
+        t.pos++;
+    }
+    return -ENODATA;
 }
 
 /* The invariant checker: compiled into the white-box test library only
