@@ -65,8 +65,9 @@ GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm)
 {
     if (!rm)
         return;
-    gomem__rm_free_all(rm->pool, rm->owned, rm->nowned);
-    rm->nowned = 0;
+    /* A segment the allocator could not take back for lack of memory stays
+     * in owned (not in mem) and goes back at the next recycle or destroy. */
+    rm->nowned = gomem__rm_free_all(rm->pool, rm->owned, rm->nowned);
     gomem_memory_reset(&rm->mem);
 }
 

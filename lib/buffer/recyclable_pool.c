@@ -11,9 +11,16 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
  * give each run of adjacent blocks back in one call, which the scalable
  * allocator accepts for any allocated range. A run it refuses (say it
  * spans two arenas that happen to touch) changes nothing and goes back
- * block by block. */
-void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
+ * block by block.
+ *
+ * A free can fail for lack of memory (the arena's offset allocator needs a
+ * tree node for a new free block, and none could be allocated): such a
+ * block is kept, and tried once more after all the others, whose frees
+ * may have merged free blocks and so released nodes. What still fails is
+ * returned to the caller, which keeps it for later. */
+size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
+    size_t kept = 0;
     for (size_t i = 0; i < n;) {
         uint8_t *start = seg[i].iov_base;
         size_t len = seg[i].iov_len, j = i + 1;
@@ -21,7 +28,13 @@ void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
             len += seg[j++].iov_len;
         if (j - i == 1 || gomem_scalable_free(s, start, len) != 0)
             for (size_t k = i; k < j; k++)
-                (void)gomem_scalable_free(s, seg[k].iov_base, seg[k].iov_len);
+                if (gomem_scalable_free(s, seg[k].iov_base, seg[k].iov_len) != 0)
+                    seg[kept++] = seg[k]; /* kept <= k: nothing unread is overwritten */
         i = j;
     }
+    size_t left = 0;
+    for (size_t k = 0; k < kept; k++)
+        if (gomem_scalable_free(s, seg[k].iov_base, seg[k].iov_len) != 0)
+            seg[left++] = seg[k];
+    return left;
 }
