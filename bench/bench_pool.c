@@ -123,8 +123,6 @@ struct duo {
 static void *duo_pairs(void *arg)
 {
     struct duo *d = *(struct duo **)arg;
-    int me = (int)((struct duo **)arg - (struct duo **)0) & 1; /* unused */
-    (void)me;
     while (!AO_load_acquire(&d->go))
         ;
     uint64_t t = bench_now_ns();
