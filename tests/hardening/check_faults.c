@@ -134,6 +134,8 @@ static long max_fired_n; /* largest N that failed a call, per scenario */
 static long calls_total; /* failed steps that were retried */
 static long recycle_kept; /* recycles that kept segments for the next one */
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -315,7 +317,7 @@ static void scenario_buddy(void)
     bd = NULL;
     STEP(snap_buddy, CHECK_BUDDY, PTR_STATUS(bd, gomem_buddy_new((size_t)1 << 20)));
     for (int i = 0; i < 4; i++)
-        STEP(snap_buddy, CHECK_BUDDY, gomem_buddy_alloc(bd, 3000 << i, &off[i]));
+        STEP(snap_buddy, CHECK_BUDDY, gomem_buddy_alloc(bd, (size_t)3000 << i, &off[i]));
     for (int i = 0; i < 4; i++)
         STEP(snap_buddy, CHECK_BUDDY, gomem_buddy_free(bd, off[i]));
     gomem_buddy_destroy(bd);
