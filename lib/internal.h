@@ -37,9 +37,8 @@
  * with the file and line when it reports a broken structure: a debug build
  * stops at the first call that corrupted something, not later.
  *
- * GOMEM__DEBUG_FILL(p, n): fill bytes given back to a pool with
- * GOMEM__FREE_PATTERN, so a use after free reads an obvious value. Call it
- * before the bytes are marked unaddressable (annotate.h).
+ * GOMEM__FREE_PATTERN: what debug builds fill freed pool bytes with, so a
+ * use after free reads an obvious value (GOMEM__POOL_SCRUB in annotate.h).
  *
  * GOMEM__REDZONE: bytes a pool leaves unaddressable after each allocation
  * in debug builds (0 otherwise), so an overflow into the next allocation
@@ -57,11 +56,9 @@
             abort();                                                                               \
         }                                                                                          \
     } while (0)
-#define GOMEM__DEBUG_FILL(p, n) ((void)memset((p), GOMEM__FREE_PATTERN, (n)))
 #else
 #define GOMEM__REDZONE ((size_t)0)
 #define GOMEM__DEBUG_CHECK(expr) ((void)0)
-#define GOMEM__DEBUG_FILL(p, n) ((void)0)
 #endif
 
 /* a + b without wrap-around: 0 and *sum set, or 1 on overflow. */
