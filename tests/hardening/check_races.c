@@ -19,10 +19,12 @@
 #include "pool/buddy.h"
 #include "pool/scalable.h"
 
-#define THREADS 4
+#define MAXTHREADS 16
 
 static gomem_scalable *shared;
 static long steps;
+static uint64_t seed;
+static int check_each;
 static int failed;
 static pthread_mutex_t failed_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -45,7 +47,7 @@ static uint64_t next_rand(uint64_t *x)
 
 static void *worker(void *arg)
 {
-    uint64_t rng = 0x9E3779B97F4A7C15ull * (uint64_t)(uintptr_t)arg + 1;
+    uint64_t rng = 0x9E3779B97F4A7C15ull * ((uint64_t)(uintptr_t)arg + seed) + 1;
     unsigned char fill = (unsigned char)(uintptr_t)arg;
     unsigned char *mine[16] = {0};
     size_t len[16] = {0};
@@ -126,6 +128,13 @@ static void *worker(void *arg)
                 (void)gomem_scalable_trim(shared);
             break;
         }
+        /* One thread: check after every step, to name the first bad one. */
+        if (check_each && gomem__scalable_check(shared) != 0) {
+            fprintf(stderr, "check_races: broken after step %ld (operation %u)\n", i,
+                    (unsigned)((r >> 4) % 8));
+            fail("gomem__scalable_check after a step");
+            break;
+        }
     }
     for (size_t k = 0; k < 16; k++)
         if (mine[k] && gomem_scalable_free(shared, mine[k], len[k]) != 0)
@@ -138,26 +147,33 @@ int main(void)
 {
     const char *s = getenv("GOMEM_TEST_STEPS");
     steps = s && *s ? atol(s) : getenv("VALGRIND") ? 2000 : 20000;
+    const char *ts = getenv("GOMEM_TEST_THREADS"), *ss = getenv("GOMEM_TEST_SEED");
+    int threads = ts && *ts ? atoi(ts) : 4;
+    if (threads < 1 || threads > MAXTHREADS)
+        threads = 4;
+    seed = ss && *ss ? strtoull(ss, NULL, 0) : 0;
+    /* GOMEM_TEST_CHECK: run the allocator's checker after every step (one
+     * thread only: the checker takes the lock, but a step is not atomic). */
+    check_each = threads == 1 && getenv("GOMEM_TEST_CHECK") != NULL;
     shared = gomem_scalable_new(4096);
     if (!shared) {
         perror("gomem_scalable_new");
         return EXIT_FAILURE;
     }
-    pthread_t t[THREADS];
-    for (uintptr_t i = 0; i < THREADS; i++)
+    pthread_t t[MAXTHREADS];
+    for (uintptr_t i = 0; i < (uintptr_t)threads; i++)
         if (pthread_create(&t[i], NULL, worker, (void *)(i + 1)) != 0) {
             perror("pthread_create");
             return EXIT_FAILURE;
         }
-    for (int i = 0; i < THREADS; i++)
+    for (int i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
     struct gomem_scalable_stats st;
     if (gomem_scalable_stats(shared, &st) != 0 || st.in_use != 0)
         fail("bytes still in use after every thread freed its own");
-    if (gomem__scalable_check(shared) != 0)
-        fail("gomem__scalable_check");
     gomem_scalable_destroy(shared);
     gomem__arena_pool_drain();
-    printf("%d threads x %ld steps: %s\n", THREADS, steps, failed ? "FAILED" : "ok");
+    printf("%d threads x %ld steps (seed %llu): %s\n", threads, steps, (unsigned long long)seed,
+           failed ? "FAILED" : "ok");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
