@@ -120,6 +120,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {
             if (!k)
                 break;
+            if ((op & 0x60) == 0x60) {
+                /* Two allocations that lie end to end, in one call (as
+                 * recyclable memory gives back its segments): accepted,
+                 * or refused without a change when they lie in two
+                 * arenas that happen to touch. */
+                size_t i = fuzz_below(&in, k), j = 0;
+                while (j < k && v[j].p != v[i].p + v[i].n)
+                    j++;
+                if (j == k)
+                    break;
+                intact(&v[i]);
+                intact(&v[j]);
+                unsigned char *second = v[j].p;
+                int r = gomem_scalable_free(s, v[i].p, v[i].n + v[j].n);
+                FUZZ_REQUIRE(r == 0 || r == -EINVAL, "free of two adjacent allocations: %d", r);
+                if (r == 0) {
+                    cut(i, 0, v[i].n); /* reorders v */
+                    for (j = 0; v[j].p != second; j++)
+                        ;
+                    cut(j, 0, v[j].n);
+                }
+                break;
+            }
             size_t i = fuzz_below(&in, k), lo = fuzz_below(&in, v[i].n);
             size_t len = 1 + fuzz_below(&in, v[i].n - lo);
             intact(&v[i]);
