@@ -550,7 +550,10 @@ GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalabl
 
 /* Give back every segment next handed out (whatever was done to rm->mem
  * meanwhile), then forget every segment: rm is empty and reusable. Segments
- * from add are not touched. NULL is ignored. O(segments). */
+ * from add are not touched. NULL is ignored. O(segments). A segment the
+ * allocator cannot take back for lack of memory (its bookkeeping needs a
+ * tree node) stays owned by rm, out of rm->mem, and goes back at the next
+ * recycle or destroy. */
 GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm);
 
 /* Initialize *out as a plain Memory over the same segments as rm->mem. out
@@ -559,7 +562,9 @@ GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm);
  * arguments, -ENOMEM; on failure *out is an empty Memory. O(count). */
 GOMEM_API int gomem_recyclable_clone(const gomem_recyclable *rm, gomem_memory *out);
 
-/* Recycle rm and free its bookkeeping. NULL is ignored. */
+/* Recycle rm and free its bookkeeping. NULL is ignored. A segment that
+ * still cannot go back (see recycle) stays allocated in the scalable
+ * allocator until it is destroyed. */
 GOMEM_API void gomem_recyclable_destroy(gomem_recyclable *rm);
 
 /* A cursor over a Memory. Every field is private (pos and end are read by

@@ -70,4 +70,15 @@
 #define GOMEM__POOL_ALLOCATED(p, n) (GOMEM__ASAN_UNPOISON(p, n), GOMEM__MC_UNDEFINED(p, n))
 #define GOMEM__POOL_FREED(p, n) (GOMEM__MC_NOACCESS(p, n), GOMEM__ASAN_POISON(p, n))
 
+/* Debug builds (GOMEM__DEBUG): fill bytes about to be given back with
+ * GOMEM__FREE_PATTERN (internal.h), redzones included, so a use after free
+ * reads an obvious value. Call it before GOMEM__POOL_FREED. Empty in other
+ * builds. */
+#ifdef GOMEM__DEBUG
+#include <string.h>
+#define GOMEM__POOL_SCRUB(p, n) (GOMEM__POOL_ALLOCATED(p, n), (void)memset((p), GOMEM__FREE_PATTERN, (n)))
+#else
+#define GOMEM__POOL_SCRUB(p, n) ((void)(p), (void)(n))
+#endif
+
 #endif /* GOMEM_ANNOTATE_H */

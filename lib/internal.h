@@ -28,6 +28,39 @@
 #define GOMEM__UNUSED
 #endif
 
+/* Debug mode (./configure --enable-debug defines GOMEM__DEBUG). Release
+ * builds compile every macro below to nothing: the expressions are not
+ * evaluated.
+ *
+ * GOMEM__DEBUG_CHECK(expr): after an operation, run an invariant checker
+ * (gomem__*_check returns 0, or NULL, when every invariant holds) and abort
+ * with the file and line when it reports a broken structure: a debug build
+ * stops at the first call that corrupted something, not later.
+ *
+ * GOMEM__FREE_PATTERN: what debug builds fill freed pool bytes with, so a
+ * use after free reads an obvious value (GOMEM__POOL_SCRUB in annotate.h).
+ *
+ * GOMEM__REDZONE: bytes a pool leaves unaddressable after each allocation
+ * in debug builds (0 otherwise), so an overflow into the next allocation
+ * lands in poisoned memory. */
+#ifdef GOMEM__DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define GOMEM__FREE_PATTERN 0xdd
+#define GOMEM__REDZONE ((size_t)16)
+#define GOMEM__DEBUG_CHECK(expr)                                                                  \
+    do {                                                                                           \
+        if ((expr) != 0) {                                                                         \
+            fprintf(stderr, "libgomem: %s:%d: invariant broken: %s\n", __FILE__, __LINE__, #expr); \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+#else
+#define GOMEM__REDZONE ((size_t)0)
+#define GOMEM__DEBUG_CHECK(expr) ((void)0)
+#endif
+
 /* a + b without wrap-around: 0 and *sum set, or 1 on overflow. */
 static inline int gomem__add_overflows(size_t a, size_t b, size_t *sum)
 {

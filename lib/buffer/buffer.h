@@ -31,8 +31,11 @@ int gomem__reader_enter(gomem_reader *r);
  *
  * gomem__rm_alloc: n > 0 bytes, or NULL with errno set.
  * gomem__rm_free_all: give back the n blocks seg[0..n) that
- * gomem__rm_alloc returned (seg may be reordered or overwritten). */
+ * gomem__rm_alloc returned. Returns how many it could not give back (the
+ * allocator had no memory for its bookkeeping): those are moved to
+ * seg[0..returned), the caller keeps them and tries again later; the rest
+ * of seg is overwritten. */
 void *gomem__rm_alloc(gomem_scalable *s, size_t n);
-void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
+size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
 
 #endif /* GOMEM_BUFFER_H */

@@ -56,6 +56,7 @@ GOMEM_API int gomem_memory_pushv(gomem_memory *m, const struct iovec *iov, size_
         memmove(m->iov + m->count, inside ? m->iov + idx : iov, cnt * sizeof *iov);
     m->count += cnt;
     m->size = size;
+    GOMEM__DEBUG_CHECK(gomem__memory_check(m));
     return 0;
 }
 
@@ -184,6 +185,7 @@ GOMEM_API int gomem_memory_update(gomem_memory *m, ptrdiff_t i, const void *buf,
         return -EOVERFLOW;
     m->iov[idx] = (struct iovec){(void *)(uintptr_t)buf, n};
     m->size = size;
+    GOMEM__DEBUG_CHECK(gomem__memory_check(m));
     return 0;
 }
 

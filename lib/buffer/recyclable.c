@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include "annotate.h"
+
 GOMEM_API int gomem_recyclable_init(gomem_recyclable *rm, gomem_scalable *s)
 {
     if (!rm || !s)
@@ -77,20 +79,28 @@ GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    /* Make room in both lists first: after the allocation nothing fails. */
-    size_t size;
-    int e = gomem__add_overflows(rm->mem.size, n, &size) ? -EOVERFLOW : recyclable_reserve(rm, 1);
+    /* Make room in both lists first: after the allocation nothing fails.
+     * Debug builds put an unaddressable redzone after each segment, so an
+     * overflow into the next one is reported by memcheck and ASan. */
+    size_t size, alloc_n;
+    int e = gomem__add_overflows(rm->mem.size, n, &size) ||
+                    gomem__add_overflows(n, GOMEM__REDZONE, &alloc_n)
+                ? -EOVERFLOW
+                : recyclable_reserve(rm, 1);
     if (!e)
         e = gomem__memory_reserve(&rm->mem, 1);
-    void *p = e ? NULL : gomem__rm_alloc(rm->pool, n);
+    unsigned char *p = e ? NULL : gomem__rm_alloc(rm->pool, alloc_n);
     if (!p) {
         if (e)
             errno = -e; /* else the backing set it */
         return NULL;
     }
-    rm->owned[rm->nowned++] = (struct iovec){p, n};
+    if (GOMEM__REDZONE)
+        GOMEM__POOL_FREED(p + n, GOMEM__REDZONE);
+    rm->owned[rm->nowned++] = (struct iovec){p, alloc_n};
     rm->mem.iov[rm->mem.count++] = (struct iovec){p, n}; /* room reserved */
     rm->mem.size = size;
+    GOMEM__DEBUG_CHECK(gomem__memory_check(&rm->mem));
     return p;
 }
 
@@ -118,8 +128,9 @@ GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm)
 {
     if (!rm)
         return;
-    gomem__rm_free_all(rm->pool, rm->owned, rm->nowned);
-    rm->nowned = 0;
+    /* A segment the allocator could not take back for lack of memory stays
+     * in owned (not in mem) and goes back at the next recycle or destroy. */
+    rm->nowned = gomem__rm_free_all(rm->pool, rm->owned, rm->nowned);
     gomem_memory_reset(&rm->mem);
 }
 

@@ -5,15 +5,20 @@
 
 #include <stdlib.h>
 
+#include "annotate.h"
+
 void *gomem__rm_alloc(gomem_scalable *s, size_t n)
 {
     (void)s;
     return malloc(n);
 }
 
-void gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
+size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
     (void)s;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        GOMEM__POOL_SCRUB(seg[i].iov_base, seg[i].iov_len);
         free(seg[i].iov_base);
+    }
+    return 0; /* free cannot fail */
 }
