@@ -286,9 +286,9 @@ static void scenario_offset(void)
     ot = NULL;
 }
 
-static void scenario_treap(void)
+static void scenario_segfit(void)
 {
-    ops = &gomem__treap_ops;
+    ops = &gomem__segfit_ops;
     scenario_offset();
 }
 
@@ -695,7 +695,7 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (size_t i = 0; i < sizeof bytes; i++)
         bytes[i] = (unsigned char)(i * 7 + 1);
-    run_scenario("offset (treap ops table)", scenario_treap);
+    run_scenario("offset (segfit ops table)", scenario_segfit);
     run_scenario("offset (avl ops table)", scenario_avl);
     run_scenario("buddy, buddy pool", scenario_buddy);
     run_scenario("arena on heap", scenario_arena_heap);
