@@ -276,8 +276,8 @@ GOMEM_API void gomem_memory_destroy(gomem_memory *m)
 }
 
 /* The invariant checker: compiled into the white-box test library only
- * (-DGOMEM__WHITEBOX), never into the installed ones. */
-#ifdef GOMEM__WHITEBOX
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 const char *gomem__memory_check(const gomem_memory *m)
 {
     if (m->count > m->cap)

@@ -584,8 +584,8 @@ GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const vo
 }
 
 /* The invariant checker: compiled into the white-box test library only
- * (-DGOMEM__WHITEBOX), never into the installed ones. */
-#ifdef GOMEM__WHITEBOX
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 const char *gomem__reader_check(const gomem_reader *r)
 {
     const gomem_memory *m = r->mem;

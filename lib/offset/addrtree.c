@@ -569,8 +569,8 @@ block_t *gomem__at_first(const struct gomem__addrtree *t)
 }
 
 /* The invariant checker: compiled into the white-box test library only
- * (-DGOMEM__WHITEBOX), never into the installed ones. */
-#ifdef GOMEM__WHITEBOX
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 /* ---------------------------------------------------------------- check */
 
 struct at_audit {

@@ -73,7 +73,7 @@ extern const struct gomem__offset_ops gomem__avl_ops;
 
 /* The checkers are compiled into the white-box test library only
  * (-DGOMEM__WHITEBOX); elsewhere the table's check is NULL. */
-#ifdef GOMEM__WHITEBOX
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 #define GOMEM__OFFSET_OPS_CHECK_FN(V) \
     static int V##_ops_check(const void *t) { return gomem__##V##_check(t); }
 #define GOMEM__OFFSET_OPS_CHECK(V) V##_ops_check

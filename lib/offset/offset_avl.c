@@ -401,8 +401,8 @@ size_t gomem__avl_depth(const struct gomem__avl *t)
 }
 
 /* The invariant checker: compiled into the white-box test library only
- * (-DGOMEM__WHITEBOX), never into the installed ones. */
-#ifdef GOMEM__WHITEBOX
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 #define AVL_FAIL(...) (fprintf(stderr, "gomem avl check: " __VA_ARGS__), -EFAULT)
 
 /* Audit class c's tree under x: order, heights, balance, classes. */

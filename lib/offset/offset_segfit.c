@@ -328,8 +328,8 @@ size_t gomem__segfit_depth(const struct gomem__segfit *t)
 }
 
 /* The invariant checker: compiled into the white-box test library only
- * (-DGOMEM__WHITEBOX), never into the installed ones. */
-#ifdef GOMEM__WHITEBOX
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 #define SEG_FAIL(...) (fprintf(stderr, "gomem segfit check: " __VA_ARGS__), -EFAULT)
 
 int gomem__segfit_check(const struct gomem__segfit *t)

@@ -328,7 +328,7 @@ GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a)
 
 /* ---------------------------------------------------------------- check */
 /* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
-#ifdef GOMEM__WHITEBOX
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 
 struct arena_walk {
     size_t size, next, total;

@@ -151,7 +151,7 @@ GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b)
 
 /* ---------------------------------------------------------------- check */
 /* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
-#ifdef GOMEM__WHITEBOX
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \

@@ -451,7 +451,7 @@ GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalabl
 
 /* ---------------------------------------------------------------- check */
 /* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
-#ifdef GOMEM__WHITEBOX
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
