@@ -683,28 +683,68 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
     free(s);
 }
 
-GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
+static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__UNLIKELY(!s || n == 0)) {
+    if (!s || n == 0) {
         errno = EINVAL;
         return NULL;
     }
-    if (GOMEM__UNLIKELY(n > MAX_ARENA))
+    if (n > MAX_ARENA)
         return scalable_big(s, n, 1);
     struct scalable_tc *tc = scalable_mine(s);
-    if (GOMEM__UNLIKELY(!tc))
+    if (!tc)
         return NULL;
     return scalable_take(s, tc, n, 1);
 }
 
-GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
+/* The owner's fast path, kept small enough to need no saved registers:
+ * the thread's last allocator, and room in its chunk. */
+GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__UNLIKELY(!s || !p || n == 0))
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        unsigned char *p = tc_cur(tc);
+        if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->cur, (AO_t)(p + n));
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            return p;
+        }
+    }
+    return scalable_malloc_slow(s, n);
+}
+
+static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t n)
+{
+    if (!s || !p || n == 0)
         return -EINVAL;
     struct scalable_tc *tc = NULL;
-    if (GOMEM__LIKELY(tl_last.s == s && tl_last.id == s->id))
+    if (tl_last.s == s && tl_last.id == s->id)
         tc = tl_last.tc;
     return scalable_give(s, tc, p, n, 1);
+}
+
+GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
+{
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
+        /* The last bytes taken: [p, p + n) ends at cur (without wrapping
+         * round) and starts at or above low. */
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low))) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->cur, x);
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            return 0;
+        }
+    }
+    return scalable_free_slow(s, p, n);
 }
 
 GOMEM_API int gomem_scalable_free_rest(gomem_scalable *s, void *p, size_t n, size_t keep)
