@@ -47,6 +47,7 @@
 
 #define MAX_ARENA ((size_t)4 << 20) /* GoMem's MaxBlockSize */
 #define CHUNK ((size_t)256 << 10)   /* bump chunk carved from a large arena */
+#define PEND 16                     /* out-of-order frees a thread keeps before the tree */
 
 #if defined(__GNUC__)
 #define SCALABLE_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -64,6 +65,12 @@ struct scalable_tc {
     volatile AO_t mbytes, fbytes; /* malloc and free bytes counted on the owner's path */
     /* Written under the lock by any thread, read by the owner without it. */
     volatile AO_t low;
+    /* Bytes of [hstart, cur) the owner got back out of order, not yet
+     * given to the tree: npend disjoint, non-touching [start, end) pairs,
+     * in no order. Owner-written under seq; others read them under the
+     * lock to refuse a free that meets them. */
+    volatile AO_t npend;
+    volatile AO_t pend[PEND][2];
     /* Written by the owner under the lock; read by others under the lock. */
     unsigned char *hstart, *end;
     gomem_arena *hot; /* the chunk's arena, or NULL */
@@ -148,7 +155,36 @@ static void tc_set(struct scalable_tc *tc, gomem_arena *a, unsigned char *start,
     tc->end = end;
     AO_store(&tc->low, (AO_t)start);
     AO_store(&tc->cur, (AO_t)start);
+    AO_store(&tc->npend, 0);
     tc_end(tc);
+}
+
+/* Drop pending block i (owner, inside tc_begin/tc_end). */
+static inline void tc_unpend(struct scalable_tc *tc, size_t i)
+{
+    size_t last = (size_t)AO_load(&tc->npend) - 1;
+    AO_store(&tc->pend[i][0], AO_load(&tc->pend[last][0]));
+    AO_store(&tc->pend[i][1], AO_load(&tc->pend[last][1]));
+    AO_store(&tc->npend, last);
+}
+
+/* A consistent copy of another thread's cur and pending blocks (the lock
+ * held, so only the owner's lock-free calls can move them): the count. */
+static size_t tc_snapshot(struct scalable_tc *tc, AO_t *cur, AO_t pend[PEND][2])
+{
+    for (;;) {
+        AO_t q = AO_load_acquire(&tc->seq);
+        size_t np = (size_t)AO_load_acquire(&tc->npend);
+        *cur = AO_load_acquire(&tc->cur);
+        for (size_t i = 0; i < np && i < PEND; i++) {
+            pend[i][0] = AO_load_acquire(&tc->pend[i][0]);
+            pend[i][1] = AO_load_acquire(&tc->pend[i][1]);
+        }
+        AO_nop_read();
+        if (!(q & 1) && AO_load(&tc->seq) == q && np <= PEND)
+            return np;
+        sched_yield();
+    }
 }
 
 /* ---------------------------------------------------------------- arenas */
@@ -253,6 +289,37 @@ static void scalable_sweep(gomem_scalable *s)
 
 /* ---------------------------------------------------------------- chunks */
 
+/* Give tc's pending blocks and the unused tail of its chunk back to the
+ * arena's tree, one by one, so that a failure (-ENOMEM: no tree node)
+ * leaves a consistent chunk. Under the lock, by the owner or a caller no
+ * thread races with. */
+static int scalable_drain(struct scalable_tc *tc)
+{
+    gomem_arena *a = tc->hot;
+    while (AO_load(&tc->npend)) {
+        size_t i = (size_t)AO_load(&tc->npend) - 1;
+        AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+        int r = gomem_allocator_free(a->alloc, (size_t)(b - (AO_t)a->base), (size_t)(e - b));
+        if (r)
+            return r;
+        a->used -= (size_t)(e - b);
+        tc_begin(tc);
+        AO_store(&tc->npend, i);
+        tc_end(tc);
+    }
+    unsigned char *cur = tc_cur(tc);
+    if (cur != tc->end) {
+        int r = gomem_allocator_free(a->alloc, (size_t)(cur - a->base), (size_t)(tc->end - cur));
+        if (r)
+            return r;
+        a->used -= (size_t)(tc->end - cur);
+        tc_begin(tc);
+        AO_store(&tc->cur, (AO_t)tc->end); /* the tail is the tree's now */
+        tc_end(tc);
+    }
+    return 0;
+}
+
 /* Give the unused tail of tc's chunk back to its arena and drop the chunk.
  * 0, or -ENOMEM (a tree node could not be allocated; nothing changed).
  * Under the lock, by the owner or a caller no thread races with. */
@@ -261,19 +328,14 @@ static int scalable_retire(gomem_scalable *s, struct scalable_tc *tc)
     gomem_arena *a = tc->hot;
     if (!a)
         return 0;
-    unsigned char *cur = tc_cur(tc);
-    if (cur != tc->end) {
-        int r = gomem_allocator_free(a->alloc, (size_t)(cur - a->base), (size_t)(tc->end - cur));
-        if (r)
-            return r;
-        a->used -= (size_t)(tc->end - cur);
-    }
+    int r = scalable_drain(tc);
+    if (r)
+        return r;
     tc_set(tc, NULL, NULL, NULL);
     if (a->used == 0)
         scalable_idle(s, a);
     return 0;
 }
-
 /* Carve a chunk of at least n bytes from a into tc (whose chunk is
  * retired): 1 on success, 0 with nothing changed. */
 static int scalable_carve(struct scalable_tc *tc, gomem_arena *a, size_t n)
@@ -330,11 +392,8 @@ static int scalable_refill(gomem_scalable *s, struct scalable_tc *tc, size_t n)
     gomem_arena *prev = tc->hot;
     /* Try the chunk's own arena first: its tail may join a free neighbour. */
     if (prev && gomem_allocator_free_size(prev->alloc) + (size_t)(tc->end - tc_cur(tc)) >= n) {
-        unsigned char *cur = tc_cur(tc);
-        size_t tail = (size_t)(tc->end - cur);
-        if (tail && gomem_allocator_free(prev->alloc, (size_t)(cur - prev->base), tail) != 0)
+        if (scalable_drain(tc) != 0)
             return -ENOMEM;
-        prev->used -= tail;
         tc_set(tc, NULL, NULL, NULL);
         if (scalable_carve(tc, prev, n))
             return 0;
@@ -459,7 +518,7 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
                 gomem__unlock(&s->lock);
                 goto nomem_node;
             }
-            GOMEM__HG_IGNORE((void *)&tc->seq, 5 * sizeof(AO_t));
+            GOMEM__HG_IGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
             tc->next = s->tcs;
             GOMEM__HG_SEND(&s->tcs);
             AO_store_release((volatile AO_t *)&s->tcs, (AO_t)tc);
@@ -577,11 +636,19 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     size_t off = (size_t)(p - a->base);
     if (n > a->size - off)
         return -EINVAL; /* runs past its arena */
-    /* The free tail of any thread's chunk in a is not allocated. */
-    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
-        if (tc->hot == a && x < (uintptr_t)tc->end && x + n > (uintptr_t)tc_cur(tc) &&
-            (uintptr_t)tc_cur(tc) < (uintptr_t)tc->end)
+    /* The free tail of any thread's chunk in a is not allocated, nor are
+     * the bytes a thread holds back out of order. */
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        if (tc->hot != a || x >= (uintptr_t)tc->end || x + n <= (uintptr_t)tc->hstart)
+            continue;
+        AO_t cur, pend[PEND][2];
+        size_t np = tc_snapshot(tc, &cur, pend);
+        if (x + n > cur && cur < (AO_t)tc->end)
             return -EINVAL;
+        for (size_t i = 0; i < np; i++)
+            if (x < pend[i][1] && x + n > pend[i][0])
+                return -EINVAL;
+    }
     int r = gomem_allocator_free(a->alloc, off, n);
     if (r)
         return r;
@@ -599,14 +666,78 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     return 0;
 }
 
-/* Free [p, p + n): at the tail of the caller's chunk without the lock,
- * anything else under it. */
-static inline int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned char *p, size_t n, int count)
+/* Give tc's lowest pending block to the tree, making room for another:
+ * 0 or -ENOMEM (nothing changed). By the owner. */
+static GOMEM__NOINLINE int scalable_flush(gomem_scalable *s, struct scalable_tc *tc)
 {
-    uintptr_t x = (uintptr_t)p;
-    if (GOMEM__LIKELY(tc && x + n == AO_load(&tc->cur) && x >= AO_load(&tc->low) && x + n > x)) {
+    scalable_enter(s);
+    gomem_arena *a = tc->hot;
+    size_t np = (size_t)AO_load(&tc->npend), lo = 0;
+    for (size_t i = 1; i < np; i++)
+        if (AO_load(&tc->pend[i][0]) < AO_load(&tc->pend[lo][0]))
+            lo = i;
+    AO_t b = AO_load(&tc->pend[lo][0]), e = AO_load(&tc->pend[lo][1]);
+    int r = gomem_allocator_free(a->alloc, (size_t)(b - (AO_t)a->base), (size_t)(e - b));
+    if (r == 0) {
+        a->used -= (size_t)(e - b);
         tc_begin(tc);
-        AO_store(&tc->cur, (AO_t)x);
+        tc_unpend(tc, lo);
+        /* The tree has them now; no other pending block lies below e. */
+        if (e > AO_load(&tc->low))
+            AO_store(&tc->low, e);
+        tc_end(tc);
+    }
+    scalable_leave(s);
+    return r;
+}
+
+/* Free [p, p + n). Inside [low, cur) of the caller's chunk, without the
+ * lock: back to the tail if it ends at cur (with the pending block below
+ * it, if any), else into the pending blocks. Anything else under the lock. */
+static GOMEM__NOINLINE int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned char *p, size_t n,
+                                         int count)
+{
+    AO_t x = (AO_t)p;
+    while (tc) {
+        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low);
+        if (x < low || x >= cur || n > cur - x)
+            break;
+        size_t np = (size_t)AO_load(&tc->npend), left = PEND, right = PEND;
+        for (size_t i = 0; i < np; i++) {
+            AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+            if (x < e && x + n > b)
+                return -EINVAL; /* already free */
+            if (e == x)
+                left = i;
+            if (b == x + n)
+                right = i;
+        }
+        if (x + n != cur && left == PEND && right == PEND && np == PEND) {
+            int r = scalable_flush(s, tc);
+            if (r)
+                return r;
+            continue; /* low may have passed p: then the tree takes it */
+        }
+        tc_begin(tc);
+        if (x + n == cur) {
+            AO_t to = x;
+            if (left < PEND) {
+                to = AO_load(&tc->pend[left][0]);
+                tc_unpend(tc, left);
+            }
+            AO_store(&tc->cur, to);
+        } else if (left < PEND && right < PEND) {
+            AO_store(&tc->pend[left][1], AO_load(&tc->pend[right][1]));
+            tc_unpend(tc, right);
+        } else if (left < PEND) {
+            AO_store(&tc->pend[left][1], x + n);
+        } else if (right < PEND) {
+            AO_store(&tc->pend[right][0], x);
+        } else {
+            AO_store(&tc->pend[np][0], x);
+            AO_store(&tc->pend[np][1], x + n);
+            AO_store(&tc->npend, np + 1);
+        }
         if (count)
             AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
         tc_end(tc);
@@ -671,7 +802,7 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
         tl_last.s = NULL;
     for (struct scalable_tc *tc = s->tcs, *next; tc; tc = next) {
         next = tc->next;
-        GOMEM__HG_UNIGNORE((void *)&tc->seq, 5 * sizeof(AO_t));
+        GOMEM__HG_UNIGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
         free(tc);
     }
     for (size_t i = 0; i < s->narenas; i++)
@@ -734,7 +865,7 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
         AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
         /* The last bytes taken: [p, p + n) ends at cur (without wrapping
          * round) and starts at or above low. */
-        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low))) {
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low) && !AO_load(&tc->npend))) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
             AO_nop_write();
@@ -743,6 +874,8 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             AO_store_release(&tc->seq, q + 2);
             return 0;
         }
+        if (GOMEM__LIKELY(n != 0))
+            return scalable_give(s, tc, p, n, 1);
     }
     return scalable_free_slow(s, p, n);
 }
@@ -874,9 +1007,15 @@ GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_vis
     for (size_t i = 0; i < s->narenas && r == 0; i++) {
         gomem_arena *a = s->arenas[i];
         size_t free_bytes = gomem_allocator_free_size(a->alloc);
-        for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
-            if (tc->hot == a)
-                free_bytes += (size_t)(tc->end - tc_cur(tc));
+        for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+            if (tc->hot != a)
+                continue;
+            AO_t cur, pend[PEND][2];
+            size_t np = tc_snapshot(tc, &cur, pend);
+            free_bytes += (size_t)((AO_t)tc->end - cur);
+            for (size_t k = 0; k < np; k++)
+                free_bytes += (size_t)(pend[k][1] - pend[k][0]);
+        }
         r = fn(a->base, a->size, free_bytes, arg);
     }
     gomem__unlock(&s->lock);
@@ -995,6 +1134,24 @@ int gomem__scalable_check(gomem_scalable *s)
         if (w.bad)
             FAIL("a free block of the offset allocator meets [low, end) of a chunk");
         used -= (size_t)(tc->end - cur); /* carved, not handed out */
+        size_t np = (size_t)AO_load(&tc->npend);
+        if (np > PEND)
+            FAIL("%zu pending blocks", np);
+        for (size_t i = 0; i < np; i++) {
+            AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+            if (!(b < e && b >= (AO_t)tc->hstart && e <= (AO_t)cur))
+                FAIL("pending block %zu outside the chunk's head", i);
+            if (e == (AO_t)cur)
+                FAIL("pending block %zu touches cur", i);
+            for (size_t j = i + 1; j < np; j++)
+                if (b <= AO_load(&tc->pend[j][1]) && e >= AO_load(&tc->pend[j][0]))
+                    FAIL("pending blocks %zu and %zu meet", i, j);
+            struct scalable_walk pw = {(size_t)(b - (AO_t)tc->hot->base), (size_t)(e - (AO_t)tc->hot->base), 0};
+            (void)gomem_allocator_foreach_free(tc->hot->alloc, scalable_check_block, &pw);
+            if (pw.bad)
+                FAIL("pending block %zu is free in the tree too", i);
+            used -= (size_t)(e - b);
+        }
     }
     struct gomem_scalable_stats st;
     gomem_scalable_stats(s, &st);
