@@ -51,8 +51,10 @@
 
 #if defined(__GNUC__)
 #define SCALABLE_TLS __thread __attribute__((tls_model("initial-exec")))
+#define SCALABLE_INLINE inline __attribute__((always_inline))
 #else
 #define SCALABLE_TLS _Thread_local
+#define SCALABLE_INLINE inline
 #endif
 
 struct scalable_node;
@@ -691,62 +693,95 @@ static GOMEM__NOINLINE int scalable_flush(gomem_scalable *s, struct scalable_tc 
     return r;
 }
 
-/* Free [p, p + n). Inside [low, cur) of the caller's chunk, without the
- * lock: back to the tail if it ends at cur (with the pending block below
- * it, if any), else into the pending blocks. Anything else under the lock. */
-static GOMEM__NOINLINE int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned char *p, size_t n,
-                                         int count)
+/* The owner's lock-free free of [x, x + n) inside [low, cur) of its chunk:
+ * back to the tail if it ends at cur (with the pending block below it, if
+ * any), else into the pending blocks. 0 done, -EINVAL (already free), 1
+ * not inside [low, cur) (the lock's business), 2 the pending set is full. */
+static SCALABLE_INLINE int tc_give(struct scalable_tc *tc, AO_t x, size_t n, int count)
 {
-    AO_t x = (AO_t)p;
-    while (tc) {
-        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low);
-        if (x < low || x >= cur || n > cur - x)
-            break;
-        size_t np = (size_t)AO_load(&tc->npend), left = PEND, right = PEND;
-        for (size_t i = 0; i < np; i++) {
-            AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
-            if (x < e && x + n > b)
-                return -EINVAL; /* already free */
-            if (e == x)
-                left = i;
-            if (b == x + n)
-                right = i;
+    AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low);
+    if (x < low || x >= cur || n > cur - x)
+        return 1;
+    size_t np = (size_t)AO_load(&tc->npend), left = PEND, right = PEND;
+    for (size_t i = 0; i < np; i++) {
+        AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+        if (x < e && x + n > b)
+            return -EINVAL;
+        if (e == x)
+            left = i;
+        if (b == x + n)
+            right = i;
+    }
+    AO_t q = AO_load(&tc->seq);
+    if (x + n == cur) {
+        AO_t to = x;
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (left < PEND) {
+            to = AO_load(&tc->pend[left][0]);
+            tc_unpend(tc, left);
         }
-        if (x + n != cur && left == PEND && right == PEND && np == PEND) {
-            int r = scalable_flush(s, tc);
-            if (r)
-                return r;
-            continue; /* low may have passed p: then the tree takes it */
-        }
-        tc_begin(tc);
-        if (x + n == cur) {
-            AO_t to = x;
-            if (left < PEND) {
-                to = AO_load(&tc->pend[left][0]);
-                tc_unpend(tc, left);
-            }
-            AO_store(&tc->cur, to);
-        } else if (left < PEND && right < PEND) {
+        AO_store(&tc->cur, to);
+    } else if (left < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (right < PEND) {
             AO_store(&tc->pend[left][1], AO_load(&tc->pend[right][1]));
             tc_unpend(tc, right);
-        } else if (left < PEND) {
-            AO_store(&tc->pend[left][1], x + n);
-        } else if (right < PEND) {
-            AO_store(&tc->pend[right][0], x);
         } else {
-            AO_store(&tc->pend[np][0], x);
-            AO_store(&tc->pend[np][1], x + n);
-            AO_store(&tc->npend, np + 1);
+            AO_store(&tc->pend[left][1], x + n);
         }
-        if (count)
-            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-        tc_end(tc);
-        return 0;
+    } else if (right < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->pend[right][0], x);
+    } else if (np < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->pend[np][0], x);
+        AO_store(&tc->pend[np][1], x + n);
+        AO_store(&tc->npend, np + 1);
+    } else {
+        return 2;
+    }
+    if (count)
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+    AO_store_release(&tc->seq, q + 2);
+    return 0;
+}
+
+/* Free [p, p + n): the owner's way if it can, else under the lock. */
+static int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned char *p, size_t n, int count)
+{
+    while (tc) {
+        int r = tc_give(tc, (AO_t)p, n, count);
+        if (r <= 0)
+            return r;
+        if (r == 1)
+            break;
+        r = scalable_flush(s, tc);
+        if (r)
+            return r;
+        /* Then again: low may have passed p, and the tree takes it. */
     }
     scalable_enter(s);
     int r = scalable_free_locked(s, p, n, count);
     scalable_leave(s);
     return r;
+}
+
+static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    return scalable_give(s, tc, p, n, 1);
+}
+
+/* A free by the owner that is not the last bytes it took. */
+static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    int r = tc_give(tc, (AO_t)p, n, 1);
+    if (GOMEM__LIKELY(r <= 0))
+        return r;
+    return scalable_give_slow(s, tc, p, n);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -875,7 +910,7 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             return 0;
         }
         if (GOMEM__LIKELY(n != 0))
-            return scalable_give(s, tc, p, n, 1);
+            return scalable_give_owner(s, tc, p, n);
     }
     return scalable_free_slow(s, p, n);
 }
