@@ -454,13 +454,18 @@ struct xjob {
     gomem_scalable *s;
     unsigned char *p;   /* in: to free; out: left allocated */
     size_t n;
-    int r[4];
+    int r[8];
 };
 
 /* Another thread's view: frees of the owner's memory, good and bad. */
 static void *xthread_free(void *arg)
 {
     struct xjob *j = arg;
+    int local;
+    j->r[4] = gomem_scalable_free(j->s, j->p, 0);              /* n == 0 */
+    j->r[5] = gomem_scalable_free(j->s, j->p, SIZE_MAX);       /* overflows */
+    j->r[6] = gomem_scalable_free(j->s, &local, sizeof local); /* foreign */
+    j->r[7] = gomem_scalable_free(j->s, j->p + 50, 100);       /* meets the pending block */
     j->r[0] = gomem_scalable_free(j->s, j->p, j->n);           /* good */
     j->r[1] = gomem_scalable_free(j->s, j->p, j->n);           /* double */
     j->r[2] = gomem_scalable_free(j->s, j->p + j->n, 1);       /* owner's pending block */
@@ -490,7 +495,7 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(gomem_scalable_free(s, h, 100), 0); /* pending: [p + 100, p + 200) */
     ck_assert_ptr_eq(h, p + 100);
     ck_assert_ptr_eq(keep, p + 200);
-    struct xjob j = {s, p, 100, {1, 1, 1, 1}};
+    struct xjob j = {s, p, 100, {1, 1, 1, 1, 1, 1, 1, 1}};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_free, &j), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -498,6 +503,8 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(j.r[1], -EINVAL);
     ck_assert_int_eq(j.r[2], -EINVAL);
     ck_assert_int_eq(j.r[3], -EINVAL);
+    for (int i = 4; i < 8; i++)
+        ck_assert_int_eq(j.r[i], -EINVAL);
     ck_assert_uint_eq(stats(s).in_use, 100);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* The owner sees the other thread's free: a double free is refused. */
@@ -509,7 +516,7 @@ START_TEST(test_cross_thread)
 
     /* Thread exit gives the cached bytes back; what it left allocated
      * stays so and can be freed here. */
-    struct xjob e = {s, NULL, 0, {0, 0, 0, 0}};
+    struct xjob e = {s, NULL, 0, {0}};
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_exit, &e), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(e.r[0], 1);
