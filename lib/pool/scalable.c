@@ -83,7 +83,7 @@ struct scalable_tc {
 
 /* A thread's link to one cache (the thread's own list). */
 struct scalable_node {
-    gomem_scalable *s; /* NULL once s is destroyed */
+    volatile AO_t s; /* the allocator; 0 once it is destroyed (by any thread) */
     struct scalable_tc *tc;
     struct scalable_node *next;
 };
@@ -456,7 +456,7 @@ static void scalable_thread_exit(void *unused)
     struct scalable_node *n = tl_nodes;
     while (n) {
         struct scalable_node *next = n->next;
-        gomem_scalable *s = n->s;
+        gomem_scalable *s = (gomem_scalable *)AO_load(&n->s);
         if (s) {
             scalable_enter(s);
             /* Without memory for a tree node the chunk stays in the
@@ -465,6 +465,7 @@ static void scalable_thread_exit(void *unused)
             n->tc->node = NULL;
             scalable_leave(s);
         }
+        GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
         free(n);
         n = next;
     }
@@ -495,22 +496,30 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
         errno = ENOMEM;
         return NULL;
     }
+    /* Only this thread changes its list, so it is walked without the
+     * global mutex (destroy in another thread only clears n->s). */
     struct scalable_tc *tc = NULL;
+    for (struct scalable_node *n = tl_nodes; n && !tc; n = n->next)
+        if ((gomem_scalable *)AO_load(&n->s) == s)
+            tc = n->tc;
+    if (tc)
+        goto found;
     pthread_mutex_lock(&scalable_global);
     for (struct scalable_node **pn = &tl_nodes, *n; (n = *pn);) {
-        if (!n->s) { /* its allocator is gone */
+        if (!AO_load(&n->s)) { /* its allocator is gone */
             *pn = n->next;
+            GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
             free(n);
             continue;
         }
-        if (n->s == s)
-            tc = n->tc;
         pn = &n->next;
     }
     if (!tc) {
         struct scalable_node *n = malloc(sizeof *n);
-        if (!n || pthread_setspecific(scalable_key, n) != 0)
+        if (!n)
             goto nomem;
+        if (pthread_setspecific(scalable_key, n) != 0)
+            goto nomem_node;
         gomem__lock(&s->lock);
         for (tc = s->tcs; tc && tc->node; tc = tc->next)
             ;
@@ -527,7 +536,8 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
         }
         tc->node = n;
         gomem__unlock(&s->lock);
-        n->s = s;
+        GOMEM__HG_IGNORE((void *)&n->s, sizeof n->s);
+        AO_store(&n->s, (AO_t)s);
         n->tc = tc;
         n->next = tl_nodes;
         tl_nodes = n;
@@ -541,6 +551,7 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
     }
 done:
     pthread_mutex_unlock(&scalable_global);
+found:
     tl_last.s = s;
     tl_last.id = s->id;
     tl_last.tc = tc;
@@ -554,19 +565,15 @@ static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
     return scalable_mine_slow(s);
 }
 
-/* This thread's cache in s if it has one (never makes one). Under the
- * global mutex or not, it reads only this thread's list. */
+/* This thread's cache in s if it has one (never makes one). */
 static struct scalable_tc *scalable_mine_if_any(gomem_scalable *s)
 {
     if (tl_last.s == s && tl_last.id == s->id)
         return tl_last.tc;
-    struct scalable_tc *tc = NULL;
-    pthread_mutex_lock(&scalable_global);
     for (struct scalable_node *n = tl_nodes; n; n = n->next)
-        if (n->s == s)
-            tc = n->tc;
-    pthread_mutex_unlock(&scalable_global);
-    return tc;
+        if ((gomem_scalable *)AO_load(&n->s) == s)
+            return n->tc;
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- paths */
@@ -821,9 +828,10 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
      * threads drop theirs when they exit or next meet an allocator. */
     pthread_mutex_lock(&scalable_global);
     for (struct scalable_node **pn = &tl_nodes, *n; (n = *pn);) {
-        if (n->s == s) {
+        if ((gomem_scalable *)AO_load(&n->s) == s) {
             n->tc->node = NULL;
             *pn = n->next;
+            GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
             free(n);
             continue;
         }
@@ -831,7 +839,7 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
     }
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
         if (tc->node)
-            tc->node->s = NULL;
+            AO_store(&tc->node->s, 0);
     pthread_mutex_unlock(&scalable_global);
     if (tl_last.s == s)
         tl_last.s = NULL;

@@ -539,6 +539,41 @@ START_TEST(test_cross_thread)
 }
 END_TEST
 
+static void *destroyer(void *arg)
+{
+    gomem_scalable_destroy(arg);
+    return NULL;
+}
+
+/* One thread switching between allocators; one of them destroyed by
+ * another thread, and a new one possibly at its address. */
+START_TEST(test_two_allocators)
+{
+    gomem_scalable *a = gomem_scalable_new(4096), *b = gomem_scalable_new(4096);
+    for (int i = 0; i < 1000; i++) {
+        unsigned char *pa = gomem_scalable_malloc(a, 10), *pb = gomem_scalable_malloc(b, 10);
+        ck_assert_ptr_nonnull(pa);
+        ck_assert_ptr_nonnull(pb);
+        ck_assert_int_eq(gomem_scalable_free(a, pb, 10), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(a, pa, 10), 0);
+        ck_assert_int_eq(gomem_scalable_free(b, pb, 10), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_check(a), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, destroyer, a), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    gomem_scalable *c = gomem_scalable_new(4096);
+    unsigned char *pc = gomem_scalable_malloc(c, 10);
+    ck_assert_ptr_nonnull(pc);
+    ck_assert_uint_eq(stats(c).in_use, 10);
+    ck_assert_int_eq(gomem_scalable_free(c, pc, 10), 0);
+    ck_assert_int_eq(gomem__scalable_check(c), 0);
+    gomem_scalable_destroy(b);
+    gomem_scalable_destroy(c);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
 /* ---------------------------------------------------------------- model */
 
 struct live {
@@ -664,6 +699,7 @@ int main(void)
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
     tcase_add_test(tc, test_cross_thread);
+    tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
     return test_run(s);
