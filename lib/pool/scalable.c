@@ -343,14 +343,18 @@ static int scalable_retire(gomem_scalable *s, struct scalable_tc *tc)
 static int scalable_carve(struct scalable_tc *tc, gomem_arena *a, size_t n)
 {
     size_t want = a->size < CHUNK ? a->size : CHUNK, off;
-    if (want < n)
-        want = n;
     if (gomem_allocator_free_size(a->alloc) < n)
         return 0;
-    if (gomem_allocator_alloc(a->alloc, want, &off) != 0) {
-        if (want == n || gomem_allocator_alloc(a->alloc, n, &off) != 0)
+    /* The largest run up to CHUNK, halving down to n: in a fragmented
+     * arena a chunk of exactly n would send every next malloc back here. */
+    for (;;) {
+        if (want < n)
+            want = n;
+        if (gomem_allocator_alloc(a->alloc, want, &off) == 0)
+            break;
+        if (want == n)
             return 0;
-        want = n;
+        want /= 2;
     }
     a->used += want;
     tc_set(tc, a, a->base + off, a->base + off + want);
