@@ -47,6 +47,7 @@
 
 #define MAX_ARENA ((size_t)4 << 20) /* GoMem's MaxBlockSize */
 #define CHUNK ((size_t)256 << 10)   /* bump chunk carved from a large arena */
+#define MIN_CHUNK ((size_t)32 << 10) /* smallest chunk worth carving while an arena can be made */
 #define PEND 16                     /* out-of-order frees a thread keeps before the tree */
 
 #if defined(__GNUC__)
@@ -340,25 +341,34 @@ static int scalable_retire(gomem_scalable *s, struct scalable_tc *tc)
 }
 /* Carve a chunk of at least n bytes from a into tc (whose chunk is
  * retired): 1 on success, 0 with nothing changed. */
-static int scalable_carve(struct scalable_tc *tc, gomem_arena *a, size_t n)
+static int scalable_carve(struct scalable_tc *tc, gomem_arena *a, size_t n, size_t least)
 {
     size_t want = a->size < CHUNK ? a->size : CHUNK, off;
-    if (gomem_allocator_free_size(a->alloc) < n)
+    if (gomem_allocator_free_size(a->alloc) < least)
         return 0;
-    /* The largest run up to CHUNK, halving down to n: in a fragmented
-     * arena a chunk of exactly n would send every next malloc back here. */
+    /* The largest run up to CHUNK, halving down to least. */
     for (;;) {
-        if (want < n)
-            want = n;
+        if (want < least)
+            want = least;
         if (gomem_allocator_alloc(a->alloc, want, &off) == 0)
             break;
-        if (want == n)
+        if (want == least)
             return 0;
         want /= 2;
     }
+    (void)n;
     a->used += want;
     tc_set(tc, a, a->base + off, a->base + off + want);
     return 1;
+}
+
+/* The smallest chunk worth carving from a for a request of n: a run much
+ * smaller than a chunk would send the next mallocs back to refill, so
+ * only when no arena has a better one and none can be made (any). */
+static size_t scalable_least(const gomem_arena *a, size_t n, int any)
+{
+    size_t m = a->size < MIN_CHUNK ? a->size : MIN_CHUNK;
+    return any || m < n ? n : m;
 }
 
 /* The size of the next arena for a request of n bytes (GoMem: double the
@@ -395,45 +405,50 @@ static gomem_arena *scalable_grow(gomem_scalable *s, size_t n)
  * allocator as usable as before. Under the lock, by the owner. */
 static int scalable_refill(gomem_scalable *s, struct scalable_tc *tc, size_t n)
 {
-    gomem_arena *prev = tc->hot;
-    /* Try the chunk's own arena first: its tail may join a free neighbour. */
-    if (prev && gomem_allocator_free_size(prev->alloc) + (size_t)(tc->end - tc_cur(tc)) >= n) {
-        if (scalable_drain(tc) != 0)
-            return -ENOMEM;
-        tc_set(tc, NULL, NULL, NULL);
-        if (scalable_carve(tc, prev, n))
-            return 0;
-        if (prev->used == 0)
-            scalable_idle(s, prev);
-        prev = NULL;
-    }
-    /* Find room elsewhere before letting go of the old chunk, so a failure
-     * leaves everything as it was. */
-    gomem_arena *a = NULL;
-    for (size_t i = s->narenas; i-- > 0;) {
-        gomem_arena *c = s->arenas[i];
-        if (c != prev && gomem_allocator_free_size(c->alloc) >= n && gomem_arena_find(c, n)) {
-            a = c;
-            break;
+    for (int any = 0; any < 2; any++) {
+        gomem_arena *prev = tc->hot;
+        /* The chunk's own arena first: its tail may join a free neighbour. */
+        if (prev && gomem_allocator_free_size(prev->alloc) + (size_t)(tc->end - tc_cur(tc)) >=
+                        scalable_least(prev, n, any)) {
+            if (scalable_drain(tc) != 0)
+                return -ENOMEM;
+            tc_set(tc, NULL, NULL, NULL);
+            if (scalable_carve(tc, prev, n, scalable_least(prev, n, any)))
+                return 0;
+            if (prev->used == 0)
+                scalable_idle(s, prev);
+            prev = NULL;
         }
-    }
-    int fresh = 0;
-    if (!a) {
-        a = scalable_grow(s, n);
+        /* Find room elsewhere, or a new arena, before letting go of the
+         * old chunk, so a failure leaves everything as it was. */
+        gomem_arena *a = NULL;
+        for (size_t i = s->narenas; i-- > 0;) {
+            gomem_arena *c = s->arenas[i];
+            size_t least = scalable_least(c, n, any);
+            if (c != prev && gomem_allocator_free_size(c->alloc) >= least && gomem_arena_find(c, least)) {
+                a = c;
+                break;
+            }
+        }
+        int fresh = 0;
+        if (!a && !any) {
+            a = scalable_grow(s, n);
+            fresh = a != NULL;
+        }
         if (!a)
-            return -ENOMEM;
-        fresh = 1;
+            continue; /* no memory for an arena: take a smaller run */
+        int r = scalable_retire(s, tc);
+        if (r == 0 && scalable_carve(tc, a, n, scalable_least(a, n, any))) {
+            if (fresh)
+                scalable_sweep(s); /* an arena never used, or left by trim */
+            return 0;
+        }
+        /* Only when an offset allocator could not get memory for a node. */
+        if (fresh && a->used == 0)
+            scalable_remove(s, a);
+        return r ? r : -ENOMEM;
     }
-    int r = scalable_retire(s, tc);
-    if (r == 0 && scalable_carve(tc, a, n)) {
-        if (fresh)
-            scalable_sweep(s); /* an arena never used, or left by trim */
-        return 0;
-    }
-    /* Only when an offset allocator could not get memory for a node. */
-    if (fresh && a->used == 0)
-        scalable_remove(s, a);
-    return r ? r : -ENOMEM;
+    return -ENOMEM;
 }
 
 /* ---------------------------------------------------------------- threads */
