@@ -11,19 +11,29 @@
  * owner moves cur, and it publishes cur and its counters with plain stores
  * under a per-thread sequence number.
  *
+ * A free inside [low, cur) of the caller's own chunk that does not end at
+ * cur is held back by the owner, lock-free too, as one of up to PEND
+ * coalesced pending blocks; a free that reaches cur takes the pending
+ * block below it along, so a batch freed in FIFO order ends as one reset
+ * of cur. A full set gives its lowest block to the tree under the lock.
+ *
  * Every other free takes the lock and goes to the owning arena's offset
  * allocator, found by binary search over the arenas sorted by address. It
- * is refused if it meets the free tail of any thread's chunk. "low" keeps
- * the tree and the chunk in step: no byte of [low, cur) was given to the
- * offset allocator, so a free that ends at cur and starts at or above low
- * returns only handed-out bytes; a locked free inside a chunk raises that
- * chunk's low past it, which is how a double free of bytes freed by
- * another thread is still caught on the owner's path.
+ * is refused if it meets the free tail or a pending block of any thread's
+ * chunk (read under that thread's sequence number). "low" keeps the tree
+ * and the chunk in step: no byte of [low, cur) was given to the offset
+ * allocator, so a free inside [low, cur) is checked against the pending
+ * blocks alone; a locked free inside a chunk raises that chunk's low past
+ * it, which is how a double free of bytes freed by another thread is
+ * still caught on the owner's path.
  *
  * An arena's used counts its bytes handed out by the tree plus whole
- * chunks carved from it: a chunk's tail goes back when the chunk is
- * retired (refill, trim, recycle, thread exit, destroy), so an arena is
- * wholly free only when no thread holds a chunk in it.
+ * chunks carved from it (a chunk's tail and pending blocks go back when
+ * the chunk is retired: refill, trim, recycle, thread exit, destroy), so
+ * it can reach 0 while a thread still holds a full chunk there; such an
+ * arena is kept until the chunk is retired. A new chunk is at least
+ * MIN_CHUNK while an arena can be made, so a fragmented allocator does
+ * not refill on every malloc.
  *
  * Thread caches live as long as their allocator (a list that only grows,
  * so gomem_scalable_stats walks it without the lock); a thread that exits
