@@ -908,12 +908,13 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
-            AO_t q = AO_load(&tc->seq);
-            AO_store(&tc->seq, q + 1);
-            AO_nop_write();
+            /* No sequence bump: a malloc changes one word that readers
+             * pair with others (mbytes with fbytes, cur with the pending
+             * blocks), and whatever order they read in, mallocs alone
+             * between two reads leave a state that existed. Frees, which
+             * change fbytes or the pending blocks, bump it. */
             AO_store(&tc->cur, (AO_t)(p + n));
             AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-            AO_store_release(&tc->seq, q + 2);
             return p;
         }
     }
