@@ -175,6 +175,37 @@ static double run_batch(void *arg)
     return (double)(bench_now_ns() - t) / (rounds * 100.0);
 }
 
+/* 10,000 live blocks of 16..4096 B; each op frees a random one and
+ * allocates a new one in its place (timed after the fill; all freed at
+ * the end). */
+#define RANDOM_LIVE 10000
+#define RANDOM_OPS 200000
+static double run_random(void *arg)
+{
+    const struct who *w = arg;
+    static void *p[RANDOM_LIVE];
+    static size_t n[RANDOM_LIVE];
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < RANDOM_LIVE; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        n[i] = 16 + (size_t)(rng >> 33) % 4081;
+        p[i] = who_malloc(w, n[i]);
+    }
+    uint64_t t = bench_now_ns();
+    for (int i = 0; i < RANDOM_OPS; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t k = (size_t)(rng >> 33) % RANDOM_LIVE;
+        who_free(w, p[k], n[k]);
+        n[k] = 16 + (size_t)(rng >> 17) % 4081;
+        p[k] = who_malloc(w, n[k]);
+        *(volatile char *)p[k] = 1;
+    }
+    double ns = (double)(bench_now_ns() - t) / RANDOM_OPS;
+    for (int i = 0; i < RANDOM_LIVE; i++)
+        who_free(w, p[i], n[i]);
+    return ns;
+}
+
 static double run_borrow(void *arg)
 {
     const struct who *w = arg;
@@ -539,6 +570,7 @@ void bench_pool(void)
         group(names[i], run_pair, sizes[i], 1);
     group("100 x 1 KiB malloc, then 100 frees", run_batch, 1024, 1);
     bench_objpool();
+    group("random, 10,000 live of 16..4096 B (per free+malloc)", run_random, 0, 0);
 
     if (bench_full) {
         bench_section("borrow");

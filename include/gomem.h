@@ -224,6 +224,12 @@ GOMEM_API size_t gomem_arena_size(const gomem_arena *a);
 /* Its free bytes in total (0 for NULL). O(1). */
 GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a);
 
+/* Call fn on every free block of the arena in address order, as offsets
+ * from its base (GoMem's GetBlocks). Returns 0 after a full walk, the first
+ * non-zero value fn returned, or -EINVAL for a NULL a or fn. fn must not
+ * change the arena. O(free blocks). */
+GOMEM_API int gomem_arena_foreach_free(const gomem_arena *a, gomem_allocator_visit_fn fn, void *arg);
+
 /* Release an arena and everything allocated from it (a pooled size goes
  * to the cache unless its class is full, then back to the system). NULL is
  * ignored. Thread-safe for distinct arenas. */
@@ -239,42 +245,63 @@ GOMEM_API size_t gomem_arena_release_idle(void);
 
 /* ================================================================ the
  * scalable allocator (GoMem's ScalableMemoryAllocator): a growing set of
- * arenas, each new one twice the last, up to 4 MiB; a larger request gets
- * an arena of its own size. Every call is thread-safe (one lock per
- * allocator); gomem_scalable_stats does not take it. Memory is
- * byte-granular, like an arena's. An arena whose bytes are all free goes
- * back to its pool or the system, except the one new allocations come
- * from (an allocator keeps at least one arena); gomem_scalable_trim
- * releases those too. */
-
+ * arenas, each new one twice the last, up to 4 MiB whatever the first
+ * was; a larger request gets an arena of its own size. Memory is
+ * byte-granular, like an arena's.
+ *
+ * Each thread that calls an allocator gets a private bump chunk carved
+ * from its arenas (up to 256 KiB): malloc takes the next bytes of the
+ * calling thread's chunk, and a free of the last bytes the thread took
+ * gives them back, both without a lock or an atomic read-modify-write.
+ * Every other free (another order, another thread, a sub-range) takes the
+ * allocator's lock and goes to the owning arena's offset allocator; it is
+ * validated exactly as before: a range not wholly allocated is refused,
+ * whichever thread frees it and whichever thread's chunk it lies in.
+ *
+ * Thread safety: every call is thread-safe except gomem_scalable_recycle
+ * and gomem_scalable_destroy, which no other call on the same allocator
+ * may overlap. Two threads freeing the same bytes at once is a race in
+ * the caller (one of the frees is refused only when they are ordered).
+ * A thread that exits gives its chunk back; gomem_scalable_destroy and
+ * gomem_scalable_recycle take every chunk back. An arena whose bytes are
+ * all free goes back to its pool or the system, unless it is the last one
+ * or holds a thread's chunk; gomem_scalable_trim releases those too (but
+ * not other threads' chunks). */
 typedef struct gomem_scalable gomem_scalable;
 
-/* Counters of a scalable allocator, exact at every moment. */
+/* Counters of a scalable allocator. Each thread counts its own calls; a
+ * snapshot sums them (each thread's pair read consistently), so it is
+ * exact whenever no other thread is allocating, and while they are,
+ * in_use is never below the bytes truly in use. */
 struct gomem_scalable_stats {
     uint64_t malloc_bytes; /* handed out by malloc (and read) since new */
-    uint64_t free_bytes;   /* given back since new */
+    uint64_t free_bytes;   /* given back since new (recycle counts all in use) */
     size_t in_use;         /* malloc_bytes - free_bytes; borrow counts nothing */
     size_t capacity;       /* bytes in all arenas */
     size_t arenas;         /* how many arenas */
 };
 
 /* A scalable allocator whose first arena holds size bytes; each new arena
- * is twice the last, up to 4 MiB. Fails: EINVAL for size 0; ENOMEM. The
- * caller owns it (gomem_scalable_destroy). */
+ * is twice the last, up to 4 MiB (a first arena above 4 MiB is followed
+ * by 4 MiB ones). Fails: EINVAL for size 0; ENOMEM. The caller owns it
+ * (gomem_scalable_destroy). */
 GOMEM_API GOMEM_MALLOC gomem_scalable *gomem_scalable_new(size_t size);
 
 /* n bytes of pool memory, or NULL with errno EINVAL (n == 0, s NULL) or
- * ENOMEM (the backing had no memory; the allocator stays usable). O(1)
- * while the current chunk has room, else O(arenas * log free blocks).
- * Thread-safe. */
+ * ENOMEM (no memory for an arena, a tree node or the thread's cache; the
+ * allocator stays usable). O(1) while the calling thread's chunk has room
+ * (no lock), else O(arenas * log free blocks) under the lock. Requests
+ * above 4 MiB always take the lock. Thread-safe. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n);
 
 /* Give back [p, p + n): any currently allocated sub-range of what
- * gomem_scalable_malloc returned. -EINVAL, changing nothing, for NULL
- * arguments, n == 0, a pointer no arena of s owns, a range already free,
- * or one that runs past its arena; -ENOMEM when a tree node could not be
- * allocated (nothing changed). O(1) for the last bytes handed out, else
- * O(log arenas + log free blocks). Thread-safe. */
+ * gomem_scalable_malloc returned, from any thread. -EINVAL, changing
+ * nothing, for NULL arguments, n == 0, a pointer no arena of s owns, a
+ * range already free (also when it sits in a thread's chunk), or one that
+ * runs past its arena; -ENOMEM when a tree node could not be allocated
+ * (nothing changed). O(1) without a lock for the last bytes the calling
+ * thread took, else O(log arenas + log free blocks + threads) under the
+ * lock. Thread-safe. */
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n);
 
 /* Keep the first keep bytes of the allocation [p, p + n) and give back the
@@ -283,33 +310,62 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n);
 GOMEM_API int gomem_scalable_free_rest(gomem_scalable *s, void *p, size_t n, size_t keep);
 
 /* n bytes of scratch memory that stay valid only until the next call on s
- * from any thread (GoMem's Borrow). Nothing is allocated: never free it,
- * and the counters do not move. NULL with errno EINVAL or ENOMEM. O(1)
- * while the current chunk has room. Thread-safe. */
+ * from any thread (GoMem's Borrow); today they are the free tail of the
+ * calling thread's chunk, which only that thread's next call can hand
+ * out. Nothing is allocated: never free it, and the counters do not move.
+ * NULL with errno EINVAL or ENOMEM. O(1) without a lock while the chunk
+ * has room. Thread-safe. */
 GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n);
 
 /* Read up to n bytes from fd into new pool memory (GoMem's Read): returns
  * the count r > 0 with *out pointing at r allocated bytes (free them with
- * gomem_scalable_free(s, *out, r)); the unused tail is given back at once.
- * Returns 0 at end of file, or a negative errno: -EINVAL (NULL s or out,
- * n == 0 or above SSIZE_MAX), -ENOMEM, -EAGAIN (a non-blocking fd had no
- * data) or whatever read(2) failed with; then *out is NULL and nothing is
- * allocated. EINTR is retried. The lock is not held while read(2) blocks.
- * Thread-safe. */
+ * gomem_scalable_free(s, *out, r)); the unused tail is given back at once
+ * and never counted. Returns 0 at end of file, or a negative errno:
+ * -EINVAL (NULL s or out, n == 0 or above SSIZE_MAX), -ENOMEM, -EAGAIN (a
+ * non-blocking fd had no data) or whatever read(2) failed with; then *out
+ * is NULL, nothing is allocated and the counters have not moved. EINTR is
+ * retried. No lock is held while read(2) blocks. Thread-safe. */
 GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void **out);
 
-/* Release every arena whose bytes are all free, even the last one (the
- * next malloc makes a new arena). Returns the bytes released (0 for NULL).
- * O(arenas). Thread-safe. */
+/* Give the calling thread's chunk back, then release every arena whose
+ * bytes are all free, even the last one (the next malloc makes a new
+ * arena). Arenas holding other threads' chunks stay. Returns the bytes
+ * released (0 for NULL). O(arenas). Thread-safe. */
 GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s);
 
+/* Give every arena back to its pool or the system in one call (GoMem's
+ * Recycle), whatever is still allocated: the allocator is left empty (no
+ * arena) and usable, every thread's chunk dropped, and the counters say
+ * that everything in use was freed. Memory it handed out, or lent through
+ * borrow, becomes invalid: using or freeing it afterwards is undefined.
+ * 0, or -EINVAL for NULL. O(arenas + threads). Not thread-safe: no other
+ * call on s may run at the same time. */
+GOMEM_API int gomem_scalable_recycle(gomem_scalable *s);
+
+/* Callback of gomem_scalable_foreach_arena: an arena [base, base + size)
+ * with free_bytes not handed out (the unused part of threads' chunks
+ * included). A non-zero return stops the walk. */
+typedef int (*gomem_scalable_visit_fn)(void *base, size_t size, size_t free_bytes, void *arg);
+
+/* Call fn on every arena of s in address order (GoMem's GetChildren).
+ * Returns 0 after a full walk, the first non-zero value fn returned, or
+ * -EINVAL for a NULL s or fn. The allocator's lock is held during the
+ * walk, so the arenas cannot change under it, other threads' calls that
+ * need the lock wait, and fn must not call gomem_scalable_* on s (it
+ * would deadlock). free_bytes is a snapshot: threads' lock-free mallocs
+ * and frees go on. O(arenas * threads). Thread-safe. */
+GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_visit_fn fn, void *arg);
+
 /* Store the counters in *st without taking the allocator's lock (a
- * consistent snapshot: lock-free, retried while a writer is mid-update).
- * -EINVAL for NULL arguments. O(1). Thread-safe. */
+ * snapshot as described at struct gomem_scalable_stats: lock-free, each
+ * part retried while its writer is mid-update). -EINVAL for NULL
+ * arguments. O(threads that used s). Thread-safe. */
 GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalable_stats *st);
 
-/* Release the allocator and every arena; memory it handed out becomes
- * invalid. NULL is ignored. Not to be called while another thread uses s. */
+/* Release the allocator, every arena and every thread's cache; memory it
+ * handed out becomes invalid. NULL is ignored. Not thread-safe: no other
+ * call on s may run at the same time (threads that used s may still be
+ * running, or exit, as long as they no longer call it). */
 GOMEM_API void gomem_scalable_destroy(gomem_scalable *s);
 
 /* ================================================================ object

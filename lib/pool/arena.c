@@ -326,6 +326,13 @@ GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a)
     return a ? gomem_allocator_free_size(a->alloc) : 0;
 }
 
+GOMEM_API int gomem_arena_foreach_free(const gomem_arena *a, gomem_allocator_visit_fn fn, void *arg)
+{
+    if (!a || !fn)
+        return -EINVAL;
+    return gomem_allocator_foreach_free(a->alloc, fn, arg);
+}
+
 /* ---------------------------------------------------------------- check */
 /* Compiled into the white-box test library only (-DGOMEM__WHITEBOX). */
 #if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)

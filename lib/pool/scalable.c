@@ -1,20 +1,51 @@
 /* scalable.c - the scalable allocator (GoMem's ScalableMemoryAllocator): a
  * growing set of arenas, each new one twice the last up to 4 MiB, behind
- * one lock.
+ * one lock, with a private bump chunk per thread in front of it.
  *
- * Every byte handed out comes from a bump chunk: a run carved from one
- * arena's offset allocator (so, to it, allocated) whose head [hstart, cur)
- * has been handed out and whose tail [cur, end) is free. malloc takes from
- * the tail; a free that ends at cur gives the bytes back to the tail. Both
- * are a few instructions, so a malloc/free pair never touches a tree. Any
- * other free goes to the owning arena's offset allocator, found by binary
- * search over the arenas sorted by address. "low" keeps the two in step:
- * no byte of [low, cur) was given to the offset allocator, so a free that
- * ends at cur and starts at or above low returns only handed-out bytes.
+ * Each thread that calls an allocator gets a thread cache (struct
+ * scalable_tc): a bump chunk, a run carved from one arena's offset
+ * allocator (so, to it, allocated) whose head [hstart, cur) has been handed
+ * out and whose tail [cur, end) is free. malloc takes from the tail; a free
+ * that ends at cur gives the bytes back to the tail. Both run in the
+ * calling thread with no lock and no atomic read-modify-write: only the
+ * owner moves cur, and it publishes cur and its counters with plain stores
+ * under a per-thread sequence number.
  *
- * Counters are published with a sequence lock so gomem_scalable_stats reads
- * a consistent snapshot without taking the allocator's lock. */
+ * A free inside [low, cur) of the caller's own chunk that does not end at
+ * cur is held back by the owner, lock-free too, as one of up to PEND
+ * coalesced pending blocks; a free that reaches cur takes the pending
+ * block below it along, so a batch freed in FIFO order ends as one reset
+ * of cur. A full set gives its lowest block to the tree under the lock.
+ *
+ * Every other free takes the lock and goes to the owning arena's offset
+ * allocator, found by binary search over the arenas sorted by address. It
+ * is refused if it meets the free tail or a pending block of any thread's
+ * chunk (read under that thread's sequence number). "low" keeps the tree
+ * and the chunk in step: no byte of [low, cur) was given to the offset
+ * allocator, so a free inside [low, cur) is checked against the pending
+ * blocks alone; a locked free inside a chunk raises that chunk's low past
+ * it, which is how a double free of bytes freed by another thread is
+ * still caught on the owner's path.
+ *
+ * An arena's used counts its bytes handed out by the tree plus whole
+ * chunks carved from it (a chunk's tail and pending blocks go back when
+ * the chunk is retired: refill, trim, recycle, thread exit, destroy), so
+ * it can reach 0 while a thread still holds a full chunk there; such an
+ * arena is kept until the chunk is retired. A new chunk is at least
+ * MIN_CHUNK while an arena can be made, so a fragmented allocator does
+ * not refill on every malloc.
+ *
+ * Thread caches live as long as their allocator (a list that only grows,
+ * so gomem_scalable_stats walks it without the lock); a thread that exits
+ * retires its chunk and leaves its cache to the next thread. Each thread
+ * keeps a list of the caches it holds (scalable_node) for its exit; both
+ * lists change under one global mutex, taken only when a thread first
+ * meets an allocator, at thread exit and in destroy.
+ *
+ * Requests above MAX_ARENA skip the chunks: they are carved from the
+ * trees (a dedicated arena of their size if none fits) under the lock. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +56,65 @@
 #include "scalable.h"
 
 #define MAX_ARENA ((size_t)4 << 20) /* GoMem's MaxBlockSize */
-#define CHUNK ((size_t)64 << 10)    /* bump chunk carved from a large arena */
+#define CHUNK ((size_t)256 << 10)   /* bump chunk carved from a large arena */
+#define MIN_CHUNK ((size_t)32 << 10) /* smallest chunk worth carving while an arena can be made */
+#define PEND 16                     /* out-of-order frees a thread keeps before the tree */
+
+#if defined(__GNUC__)
+#define SCALABLE_TLS __thread __attribute__((tls_model("initial-exec")))
+#define SCALABLE_INLINE inline __attribute__((always_inline))
+#else
+#define SCALABLE_TLS _Thread_local
+#define SCALABLE_INLINE inline
+#endif
+
+struct scalable_node;
+
+/* One thread's state in one allocator. */
+struct scalable_tc {
+    /* Owner-written without the lock, read by others: atomics. */
+    volatile AO_t seq;            /* odd while the owner updates the fields below */
+    volatile AO_t cur;            /* next byte to hand out */
+    volatile AO_t mbytes, fbytes; /* malloc and free bytes counted on the owner's path */
+    /* Written under the lock by any thread, read by the owner without it. */
+    volatile AO_t low;
+    /* Bytes of [hstart, cur) the owner got back out of order, not yet
+     * given to the tree: npend disjoint, non-touching [start, end) pairs,
+     * in no order. Owner-written under seq; others read them under the
+     * lock to refuse a free that meets them. */
+    volatile AO_t npend;
+    volatile AO_t pend[PEND][2];
+    /* Written by the owner under the lock; read by others under the lock. */
+    unsigned char *hstart, *end;
+    gomem_arena *hot; /* the chunk's arena, or NULL */
+    /* Under the global mutex. */
+    struct scalable_node *node; /* the owner's node, or NULL: free for a new thread */
+    struct scalable_tc *next;   /* the allocator's list; set before publication */
+};
+
+/* A thread's link to one cache (the thread's own list). */
+struct scalable_node {
+    volatile AO_t s; /* the allocator; 0 once it is destroyed (by any thread) */
+    struct scalable_tc *tc;
+    struct scalable_node *next;
+};
 
 struct gomem_scalable {
     struct gomem__lock lock;
-    unsigned char *hstart, *low, *cur, *end; /* the bump chunk */
-    gomem_arena *hot;                        /* its arena, or NULL */
-    gomem_arena **arenas;                    /* sorted by base address */
+    uint64_t id;             /* unique for the process: tells a reused address apart */
+    gomem_arena **arenas;    /* sorted by base address */
     size_t narenas, cap;
-    size_t last_size; /* size of the last arena made by growth */
-    /* Published counters (sequence lock: odd while being written). */
+    size_t first_size;       /* size of the first arena */
+    size_t last_size;        /* size of the last arena made by growth */
+    struct scalable_tc *tcs; /* every thread cache (published with a release store) */
+    /* Counters of the locked paths (sequence lock: odd while being written). */
     volatile AO_t seq, malloc_bytes, free_bytes, capacity, count;
 };
 
 /* ---------------------------------------------------------------- counters */
 
-/* Every change happens between scalable_enter and scalable_leave: under
- * the lock, with the sequence odd. Lock-free readers (stats, borrow) take a
- * snapshot and keep it only if the sequence was even and did not move. */
+/* Every change of the shared state happens between scalable_enter and
+ * scalable_leave: under the lock, with the sequence odd. */
 static inline void scalable_enter(gomem_scalable *s)
 {
     gomem__lock(&s->lock);
@@ -68,9 +140,64 @@ static void scalable_resize(gomem_scalable *s, size_t capacity, size_t count)
     AO_store(&s->count, count);
 }
 
-static size_t scalable_capacity(const gomem_scalable *s)
+/* The owner's side of its cache's sequence lock: plain stores (the only
+ * writer), ordered for the readers by the write barriers. */
+static inline void tc_begin(struct scalable_tc *tc)
 {
-    return (size_t)AO_load(&s->capacity);
+    AO_store(&tc->seq, AO_load(&tc->seq) + 1);
+    AO_nop_write();
+}
+
+static inline void tc_end(struct scalable_tc *tc)
+{
+    AO_store_release(&tc->seq, AO_load(&tc->seq) + 1);
+}
+
+static inline unsigned char *tc_cur(struct scalable_tc *tc)
+{
+    return (unsigned char *)AO_load(&tc->cur);
+}
+
+/* Point the cache at a chunk (NULL for none). Owner, or a caller that
+ * no thread races with; under the lock. */
+static void tc_set(struct scalable_tc *tc, gomem_arena *a, unsigned char *start, unsigned char *end)
+{
+    tc_begin(tc);
+    tc->hot = a;
+    tc->hstart = start;
+    tc->end = end;
+    AO_store(&tc->low, (AO_t)start);
+    AO_store(&tc->cur, (AO_t)start);
+    AO_store(&tc->npend, 0);
+    tc_end(tc);
+}
+
+/* Drop pending block i (owner, inside tc_begin/tc_end). */
+static inline void tc_unpend(struct scalable_tc *tc, size_t i)
+{
+    size_t last = (size_t)AO_load(&tc->npend) - 1;
+    AO_store(&tc->pend[i][0], AO_load(&tc->pend[last][0]));
+    AO_store(&tc->pend[i][1], AO_load(&tc->pend[last][1]));
+    AO_store(&tc->npend, last);
+}
+
+/* A consistent copy of another thread's cur and pending blocks (the lock
+ * held, so only the owner's lock-free calls can move them): the count. */
+static size_t tc_snapshot(struct scalable_tc *tc, AO_t *cur, AO_t pend[PEND][2])
+{
+    for (;;) {
+        AO_t q = AO_load_acquire(&tc->seq);
+        size_t np = (size_t)AO_load_acquire(&tc->npend);
+        *cur = AO_load_acquire(&tc->cur);
+        for (size_t i = 0; i < np && i < PEND; i++) {
+            pend[i][0] = AO_load_acquire(&tc->pend[i][0]);
+            pend[i][1] = AO_load_acquire(&tc->pend[i][1]);
+        }
+        AO_nop_read();
+        if (!(q & 1) && AO_load(&tc->seq) == q && np <= PEND)
+            return np;
+        sched_yield();
+    }
 }
 
 /* ---------------------------------------------------------------- arenas */
@@ -126,84 +253,140 @@ static gomem_arena *scalable_add(gomem_scalable *s, size_t size)
     memmove(s->arenas + i + 1, s->arenas + i, (s->narenas - i) * sizeof *s->arenas);
     s->arenas[i] = a;
     s->narenas++;
-    scalable_resize(s, scalable_capacity(s) + size, s->narenas);
+    scalable_resize(s, (size_t)AO_load(&s->capacity) + size, s->narenas);
     return a;
 }
 
-/* Give a wholly free arena back to its pool or the system. */
+/* Give a wholly free arena (no chunk in it) back to its pool or the system. */
 static void scalable_remove(gomem_scalable *s, gomem_arena *a)
 {
     size_t i = scalable_slot(s, a->base);
     memmove(s->arenas + i, s->arenas + i + 1, (s->narenas - i - 1) * sizeof *s->arenas);
     s->narenas--;
-    if (a == s->hot) {
-        s->hot = NULL;
-        s->hstart = s->low = s->cur = s->end = NULL;
-    }
-    scalable_resize(s, scalable_capacity(s) - a->size, s->narenas);
+    scalable_resize(s, (size_t)AO_load(&s->capacity) - a->size, s->narenas);
     gomem_arena_destroy(a);
 }
 
-/* The arena a has just become wholly free. The bump chunk's arena stays,
- * as the one arena kept, unless it is a dedicated arena for one large
- * request; the allocator always keeps at least one arena. */
+/* 1 if a thread's chunk lies in a. Its used can reach 0 while it does:
+ * a full chunk whose bytes all went back through the tree. */
+static int scalable_held(const gomem_scalable *s, const gomem_arena *a)
+{
+    for (const struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
+        if (tc->hot == a)
+            return 1;
+    return 0;
+}
+
+/* 1 if a may be released now: wholly free and no chunk in it. */
+static int scalable_unused(const gomem_scalable *s, const gomem_arena *a)
+{
+    return a->used == 0 && !scalable_held(s, a);
+}
+
+/* The arena a has just become wholly free: it goes, unless it is the only
+ * one (an allocator keeps at least one arena; trim releases that too) or
+ * a thread's chunk is in it (it goes when the chunk is retired). */
 static void scalable_idle(gomem_scalable *s, gomem_arena *a)
 {
-    if (s->narenas > 1 && (a != s->hot || a->size > MAX_ARENA))
+    if (s->narenas > 1 && !scalable_held(s, a))
         scalable_remove(s, a);
 }
 
-/* Release every wholly free arena but the bump chunk's (keeping one). */
+/* Release every wholly free arena but one (the allocator keeps one). */
 static void scalable_sweep(gomem_scalable *s)
 {
     for (size_t i = s->narenas; i-- > 0 && s->narenas > 1;)
-        if (s->arenas[i]->used == 0 && s->arenas[i] != s->hot)
+        if (scalable_unused(s, s->arenas[i]))
             scalable_remove(s, s->arenas[i]);
 }
 
 /* ---------------------------------------------------------------- chunks */
 
-/* Give the unused tail of the bump chunk back to its arena. 0 or -ENOMEM
- * (a tree node could not be allocated; nothing changed). */
-static int scalable_retire(gomem_scalable *s)
+/* Give tc's pending blocks and the unused tail of its chunk back to the
+ * arena's tree, one by one, so that a failure (-ENOMEM: no tree node)
+ * leaves a consistent chunk. Under the lock, by the owner or a caller no
+ * thread races with. */
+static int scalable_drain(struct scalable_tc *tc)
 {
-    if (!s->hot)
-        return 0;
-    if (s->cur != s->end) {
-        int r = gomem_allocator_free(s->hot->alloc, (size_t)(s->cur - s->hot->base),
-                                     (size_t)(s->end - s->cur));
+    gomem_arena *a = tc->hot;
+    while (AO_load(&tc->npend)) {
+        size_t i = (size_t)AO_load(&tc->npend) - 1;
+        AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+        int r = gomem_allocator_free(a->alloc, (size_t)(b - (AO_t)a->base), (size_t)(e - b));
         if (r)
             return r;
+        a->used -= (size_t)(e - b);
+        tc_begin(tc);
+        AO_store(&tc->npend, i);
+        tc_end(tc);
     }
-    s->hot = NULL;
-    s->hstart = s->low = s->cur = s->end = NULL;
+    unsigned char *cur = tc_cur(tc);
+    if (cur != tc->end) {
+        int r = gomem_allocator_free(a->alloc, (size_t)(cur - a->base), (size_t)(tc->end - cur));
+        if (r)
+            return r;
+        a->used -= (size_t)(tc->end - cur);
+        tc_begin(tc);
+        AO_store(&tc->cur, (AO_t)tc->end); /* the tail is the tree's now */
+        tc_end(tc);
+    }
     return 0;
 }
 
-/* Carve a bump chunk of at least n bytes from a: 1 on success. */
-static int scalable_carve(gomem_scalable *s, gomem_arena *a, size_t n)
+/* Give the unused tail of tc's chunk back to its arena and drop the chunk.
+ * 0, or -ENOMEM (a tree node could not be allocated; nothing changed).
+ * Under the lock, by the owner or a caller no thread races with. */
+static int scalable_retire(gomem_scalable *s, struct scalable_tc *tc)
+{
+    gomem_arena *a = tc->hot;
+    if (!a)
+        return 0;
+    int r = scalable_drain(tc);
+    if (r)
+        return r;
+    tc_set(tc, NULL, NULL, NULL);
+    if (a->used == 0)
+        scalable_idle(s, a);
+    return 0;
+}
+/* Carve a chunk of at least n bytes from a into tc (whose chunk is
+ * retired): 1 on success, 0 with nothing changed. */
+static int scalable_carve(struct scalable_tc *tc, gomem_arena *a, size_t n, size_t least)
 {
     size_t want = a->size < CHUNK ? a->size : CHUNK, off;
-    if (want < n)
-        want = n;
-    if (gomem_allocator_free_size(a->alloc) < n)
+    if (gomem_allocator_free_size(a->alloc) < least)
         return 0;
-    if (gomem_allocator_alloc(a->alloc, want, &off) != 0) {
-        if (want == n || gomem_allocator_alloc(a->alloc, n, &off) != 0)
+    /* The largest run up to CHUNK, halving down to least. */
+    for (;;) {
+        if (want < least)
+            want = least;
+        if (gomem_allocator_alloc(a->alloc, want, &off) == 0)
+            break;
+        if (want == least)
             return 0;
-        want = n;
+        want /= 2;
     }
-    s->hot = a;
-    s->hstart = s->low = s->cur = a->base + off;
-    s->end = s->cur + want;
+    (void)n;
+    a->used += want;
+    tc_set(tc, a, a->base + off, a->base + off + want);
     return 1;
 }
 
+/* The smallest chunk worth carving from a for a request of n: a run much
+ * smaller than a chunk would send the next mallocs back to refill, so
+ * only when no arena has a better one and none can be made (any). */
+static size_t scalable_least(const gomem_arena *a, size_t n, int any)
+{
+    size_t m = a->size < MIN_CHUNK ? a->size : MIN_CHUNK;
+    return any || m < n ? n : m;
+}
+
 /* The size of the next arena for a request of n bytes (GoMem: double the
- * last, up to 4 MiB; above that, an arena of exactly n). */
+ * last, up to 4 MiB, whatever the first was; above that, an arena of
+ * exactly n). */
 static size_t scalable_grow_size(const gomem_scalable *s, size_t n, int *dedicated)
 {
-    size_t size = s->last_size;
+    size_t size = s->last_size < MAX_ARENA ? s->last_size : MAX_ARENA;
     *dedicated = 0;
     do {
         if (size < MAX_ARENA)
@@ -216,32 +399,425 @@ static size_t scalable_grow_size(const gomem_scalable *s, size_t n, int *dedicat
     return size;
 }
 
-/* Make the bump chunk hold at least n free bytes: 0, or -ENOMEM with the
- * allocator as usable as before. */
-static int scalable_refill(gomem_scalable *s, size_t n)
+/* A new arena for a request of n bytes, indexed; NULL with nothing
+ * changed. */
+static gomem_arena *scalable_grow(gomem_scalable *s, size_t n)
 {
-    gomem_arena *prev = s->hot;
-    int r = scalable_retire(s);
-    if (r)
-        return r;
-    if (prev && scalable_carve(s, prev, n))
-        return 0;
-    for (size_t i = s->narenas; i-- > 0;)
-        if (s->arenas[i] != prev && scalable_carve(s, s->arenas[i], n))
-            return 0;
     int dedicated;
     size_t size = scalable_grow_size(s, n, &dedicated);
     gomem_arena *a = scalable_add(s, size);
-    if (!a)
-        return -ENOMEM;
-    if (!scalable_carve(s, a, n)) { /* only when its offset allocator ran out of memory */
-        scalable_remove(s, a);
-        return -ENOMEM;
-    }
-    if (!dedicated)
+    if (a && !dedicated)
         s->last_size = size;
-    scalable_sweep(s); /* the old chunk's arena, or one never used */
+    return a;
+}
+
+/* Give tc a chunk with at least n free bytes: 0, or -ENOMEM with the
+ * allocator as usable as before. Under the lock, by the owner. */
+static int scalable_refill(gomem_scalable *s, struct scalable_tc *tc, size_t n)
+{
+    for (int any = 0; any < 2; any++) {
+        gomem_arena *prev = tc->hot;
+        /* The chunk's own arena first: its tail may join a free neighbour. */
+        if (prev && gomem_allocator_free_size(prev->alloc) + (size_t)(tc->end - tc_cur(tc)) >=
+                        scalable_least(prev, n, any)) {
+            if (scalable_drain(tc) != 0)
+                return -ENOMEM;
+            tc_set(tc, NULL, NULL, NULL);
+            if (scalable_carve(tc, prev, n, scalable_least(prev, n, any)))
+                return 0;
+            if (prev->used == 0)
+                scalable_idle(s, prev);
+            prev = NULL;
+        }
+        /* Find room elsewhere, or a new arena, before letting go of the
+         * old chunk, so a failure leaves everything as it was. */
+        gomem_arena *a = NULL;
+        for (size_t i = s->narenas; i-- > 0;) {
+            gomem_arena *c = s->arenas[i];
+            size_t least = scalable_least(c, n, any);
+            if (c != prev && gomem_allocator_free_size(c->alloc) >= least && gomem_arena_find(c, least)) {
+                a = c;
+                break;
+            }
+        }
+        int fresh = 0;
+        if (!a && !any) {
+            a = scalable_grow(s, n);
+            fresh = a != NULL;
+        }
+        if (!a)
+            continue; /* no memory for an arena: take a smaller run */
+        int r = scalable_retire(s, tc);
+        if (r == 0 && scalable_carve(tc, a, n, scalable_least(a, n, any))) {
+            if (fresh)
+                scalable_sweep(s); /* an arena never used, or left by trim */
+            return 0;
+        }
+        /* Only when an offset allocator could not get memory for a node. */
+        if (fresh && a->used == 0)
+            scalable_remove(s, a);
+        return r ? r : -ENOMEM;
+    }
+    return -ENOMEM;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static pthread_mutex_t scalable_global = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t scalable_key;
+static int scalable_key_ok;
+static volatile AO_t scalable_ids;
+
+/* This thread's caches, and the last one used (the owner's fast path). */
+static SCALABLE_TLS struct scalable_node *tl_nodes;
+static SCALABLE_TLS struct {
+    gomem_scalable *s;
+    uint64_t id;
+    struct scalable_tc *tc;
+} tl_last;
+
+/* A thread that used an allocator exits: retire its chunks, and leave its
+ * caches (and their counters) to the next threads. */
+static void scalable_thread_exit(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&scalable_global);
+    struct scalable_node *n = tl_nodes;
+    while (n) {
+        struct scalable_node *next = n->next;
+        gomem_scalable *s = (gomem_scalable *)AO_load(&n->s);
+        if (s) {
+            scalable_enter(s);
+            /* Without memory for a tree node the chunk stays in the
+             * cache, for the thread that takes it over. */
+            (void)scalable_retire(s, n->tc);
+            n->tc->node = NULL;
+            scalable_leave(s);
+        }
+        GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
+        free(n);
+        n = next;
+    }
+    tl_nodes = NULL;
+    tl_last.s = NULL;
+    pthread_mutex_unlock(&scalable_global);
+}
+
+/* At load time, before any thread can call in (helgrind does not see
+ * pthread_once's ordering). */
+__attribute__((constructor)) static void scalable_key_init(void)
+{
+    scalable_key_ok = pthread_key_create(&scalable_key, scalable_thread_exit) == 0;
+}
+
+/* An unloaded library must not leave a destructor behind. */
+__attribute__((destructor)) static void scalable_key_fini(void)
+{
+    if (scalable_key_ok)
+        (void)pthread_key_delete(scalable_key);
+}
+
+/* This thread's cache in s, made (or taken over from an exited thread) on
+ * first use; NULL with errno ENOMEM. */
+static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
+{
+    if (!scalable_key_ok) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* Only this thread changes its list, so it is walked without the
+     * global mutex (destroy in another thread only clears n->s). */
+    struct scalable_tc *tc = NULL;
+    for (struct scalable_node *n = tl_nodes; n && !tc; n = n->next)
+        if ((gomem_scalable *)AO_load(&n->s) == s)
+            tc = n->tc;
+    if (tc)
+        goto found;
+    pthread_mutex_lock(&scalable_global);
+    for (struct scalable_node **pn = &tl_nodes, *n; (n = *pn);) {
+        if (!AO_load(&n->s)) { /* its allocator is gone */
+            *pn = n->next;
+            GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
+            free(n);
+            continue;
+        }
+        pn = &n->next;
+    }
+    if (!tc) {
+        struct scalable_node *n = malloc(sizeof *n);
+        if (!n)
+            goto nomem;
+        if (pthread_setspecific(scalable_key, n) != 0)
+            goto nomem_node;
+        gomem__lock(&s->lock);
+        for (tc = s->tcs; tc && tc->node; tc = tc->next)
+            ;
+        if (!tc) {
+            tc = calloc(1, sizeof *tc);
+            if (!tc) {
+                gomem__unlock(&s->lock);
+                goto nomem_node;
+            }
+            GOMEM__HG_IGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
+            tc->next = s->tcs;
+            GOMEM__HG_SEND(&s->tcs);
+            AO_store_release((volatile AO_t *)&s->tcs, (AO_t)tc);
+        }
+        tc->node = n;
+        gomem__unlock(&s->lock);
+        GOMEM__HG_IGNORE((void *)&n->s, sizeof n->s);
+        AO_store(&n->s, (AO_t)s);
+        n->tc = tc;
+        n->next = tl_nodes;
+        tl_nodes = n;
+        goto done;
+    nomem_node:
+        free(n);
+    nomem:
+        pthread_mutex_unlock(&scalable_global);
+        errno = ENOMEM;
+        return NULL;
+    }
+done:
+    pthread_mutex_unlock(&scalable_global);
+found:
+    tl_last.s = s;
+    tl_last.id = s->id;
+    tl_last.tc = tc;
+    return tc;
+}
+
+static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
+{
+    if (GOMEM__LIKELY(tl_last.s == s && tl_last.id == s->id))
+        return tl_last.tc;
+    return scalable_mine_slow(s);
+}
+
+/* This thread's cache in s if it has one (never makes one). */
+static struct scalable_tc *scalable_mine_if_any(gomem_scalable *s)
+{
+    if (tl_last.s == s && tl_last.id == s->id)
+        return tl_last.tc;
+    for (struct scalable_node *n = tl_nodes; n; n = n->next)
+        if ((gomem_scalable *)AO_load(&n->s) == s)
+            return n->tc;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- paths */
+
+/* n bytes from the calling thread's chunk (refilled under the lock when
+ * short); counted when count is set. NULL with errno set. */
+static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc *tc, size_t n, int count)
+{
+    unsigned char *p = tc_cur(tc);
+    if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
+        scalable_enter(s);
+        int r = scalable_refill(s, tc, n);
+        scalable_leave(s);
+        if (r) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        p = tc_cur(tc);
+    }
+    tc_begin(tc);
+    AO_store(&tc->cur, (AO_t)(p + n));
+    if (count)
+        AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+    tc_end(tc);
+    return p;
+}
+
+/* A request above MAX_ARENA: carved from a tree under the lock, in a
+ * dedicated arena of its size if none has room. */
+static unsigned char *scalable_big(gomem_scalable *s, size_t n, int count)
+{
+    unsigned char *p = NULL;
+    scalable_enter(s);
+    for (size_t i = s->narenas; i-- > 0 && !p;) {
+        gomem_arena *a = s->arenas[i];
+        size_t off;
+        if (gomem_allocator_free_size(a->alloc) >= n && gomem_allocator_alloc(a->alloc, n, &off) == 0) {
+            a->used += n;
+            p = a->base + off;
+        }
+    }
+    if (!p) {
+        gomem_arena *a = scalable_grow(s, n);
+        size_t off;
+        if (a && gomem_allocator_alloc(a->alloc, n, &off) == 0) {
+            a->used += n;
+            p = a->base + off;
+        } else if (a) {
+            scalable_remove(s, a);
+        }
+    }
+    if (p && count)
+        scalable_count(s, n, 0);
+    scalable_leave(s);
+    if (!p)
+        errno = ENOMEM;
+    return p;
+}
+
+/* Free [p, p + n) under the lock (any thread). */
+static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, int count)
+{
+    uintptr_t x = (uintptr_t)p;
+    if (n > UINTPTR_MAX - x)
+        return -EINVAL;
+    gomem_arena *a = scalable_owner(s, p);
+    if (!a)
+        return -EINVAL;
+    size_t off = (size_t)(p - a->base);
+    if (n > a->size - off)
+        return -EINVAL; /* runs past its arena */
+    /* The free tail of any thread's chunk in a is not allocated, nor are
+     * the bytes a thread holds back out of order. */
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        if (tc->hot != a || x >= (uintptr_t)tc->end || x + n <= (uintptr_t)tc->hstart)
+            continue;
+        AO_t cur, pend[PEND][2];
+        size_t np = tc_snapshot(tc, &cur, pend);
+        if (x + n > cur && cur < (AO_t)tc->end)
+            return -EINVAL;
+        for (size_t i = 0; i < np; i++)
+            if (x < pend[i][1] && x + n > pend[i][0])
+                return -EINVAL;
+    }
+    int r = gomem_allocator_free(a->alloc, off, n);
+    if (r)
+        return r;
+    a->used -= n;
+    /* Freed inside a chunk's head: its owner may no longer give these bytes
+     * back to its tail (they are the tree's now). */
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
+        if (tc->hot == a && x < (uintptr_t)tc->end && x + n > (uintptr_t)tc->hstart &&
+            x + n > (uintptr_t)AO_load(&tc->low))
+            AO_store(&tc->low, (AO_t)(x + n));
+    if (count)
+        scalable_count(s, 0, n);
+    if (a->used == 0)
+        scalable_idle(s, a);
     return 0;
+}
+
+/* Give tc's lowest pending block to the tree, making room for another:
+ * 0 or -ENOMEM (nothing changed). By the owner. */
+static GOMEM__NOINLINE int scalable_flush(gomem_scalable *s, struct scalable_tc *tc)
+{
+    scalable_enter(s);
+    gomem_arena *a = tc->hot;
+    size_t np = (size_t)AO_load(&tc->npend), lo = 0;
+    for (size_t i = 1; i < np; i++)
+        if (AO_load(&tc->pend[i][0]) < AO_load(&tc->pend[lo][0]))
+            lo = i;
+    AO_t b = AO_load(&tc->pend[lo][0]), e = AO_load(&tc->pend[lo][1]);
+    int r = gomem_allocator_free(a->alloc, (size_t)(b - (AO_t)a->base), (size_t)(e - b));
+    if (r == 0) {
+        a->used -= (size_t)(e - b);
+        tc_begin(tc);
+        tc_unpend(tc, lo);
+        /* The tree has them now; no other pending block lies below e. */
+        if (e > AO_load(&tc->low))
+            AO_store(&tc->low, e);
+        tc_end(tc);
+    }
+    scalable_leave(s);
+    return r;
+}
+
+/* The owner's lock-free free of [x, x + n) inside [low, cur) of its chunk:
+ * back to the tail if it ends at cur (with the pending block below it, if
+ * any), else into the pending blocks. 0 done, -EINVAL (already free), 1
+ * not inside [low, cur) (the lock's business), 2 the pending set is full. */
+static SCALABLE_INLINE int tc_give(struct scalable_tc *tc, AO_t x, size_t n, int count)
+{
+    AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low);
+    if (x < low || x >= cur || n > cur - x)
+        return 1;
+    size_t np = (size_t)AO_load(&tc->npend), left = PEND, right = PEND;
+    for (size_t i = 0; i < np; i++) {
+        AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+        if (x < e && x + n > b)
+            return -EINVAL;
+        if (e == x)
+            left = i;
+        if (b == x + n)
+            right = i;
+    }
+    AO_t q = AO_load(&tc->seq);
+    if (x + n == cur) {
+        AO_t to = x;
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (left < PEND) {
+            to = AO_load(&tc->pend[left][0]);
+            tc_unpend(tc, left);
+        }
+        AO_store(&tc->cur, to);
+    } else if (left < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (right < PEND) {
+            AO_store(&tc->pend[left][1], AO_load(&tc->pend[right][1]));
+            tc_unpend(tc, right);
+        } else {
+            AO_store(&tc->pend[left][1], x + n);
+        }
+    } else if (right < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->pend[right][0], x);
+    } else if (np < PEND) {
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->pend[np][0], x);
+        AO_store(&tc->pend[np][1], x + n);
+        AO_store(&tc->npend, np + 1);
+    } else {
+        return 2;
+    }
+    if (count)
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+    AO_store_release(&tc->seq, q + 2);
+    return 0;
+}
+
+/* Free [p, p + n): the owner's way if it can, else under the lock. */
+static int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned char *p, size_t n, int count)
+{
+    while (tc) {
+        int r = tc_give(tc, (AO_t)p, n, count);
+        if (r <= 0)
+            return r;
+        if (r == 1)
+            break;
+        r = scalable_flush(s, tc);
+        if (r)
+            return r;
+        /* Then again: low may have passed p, and the tree takes it. */
+    }
+    scalable_enter(s);
+    int r = scalable_free_locked(s, p, n, count);
+    scalable_leave(s);
+    return r;
+}
+
+static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    return scalable_give(s, tc, p, n, 1);
+}
+
+/* A free by the owner that is not the last bytes it took. */
+static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    int r = tc_give(tc, (AO_t)p, n, 1);
+    if (GOMEM__LIKELY(r <= 0))
+        return r;
+    return scalable_give_slow(s, tc, p, n);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -258,8 +834,9 @@ GOMEM_API gomem_scalable *gomem_scalable_new(size_t size)
         return NULL;
     }
     gomem__lock_init(&s->lock);
+    s->id = (uint64_t)AO_fetch_and_add1(&scalable_ids) + 1;
     GOMEM__HG_IGNORE((void *)&s->seq, 5 * sizeof(AO_t));
-    GOMEM__HG_IGNORE(&s->cur, 2 * sizeof s->cur); /* borrow reads cur and end */
+    GOMEM__HG_IGNORE(&s->tcs, sizeof s->tcs); /* stats reads it without the lock */
     scalable_enter(s);
     gomem_arena *first = scalable_add(s, size);
     scalable_leave(s);
@@ -268,7 +845,7 @@ GOMEM_API gomem_scalable *gomem_scalable_new(size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    s->last_size = size;
+    s->first_size = s->last_size = size;
     return s;
 }
 
@@ -276,80 +853,104 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
 {
     if (!s)
         return;
+    /* Detach every thread's cache: this thread's nodes go now, other
+     * threads drop theirs when they exit or next meet an allocator. */
+    pthread_mutex_lock(&scalable_global);
+    for (struct scalable_node **pn = &tl_nodes, *n; (n = *pn);) {
+        if ((gomem_scalable *)AO_load(&n->s) == s) {
+            n->tc->node = NULL;
+            *pn = n->next;
+            GOMEM__HG_UNIGNORE((void *)&n->s, sizeof n->s);
+            free(n);
+            continue;
+        }
+        pn = &n->next;
+    }
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
+        if (tc->node)
+            AO_store(&tc->node->s, 0);
+    pthread_mutex_unlock(&scalable_global);
+    if (tl_last.s == s)
+        tl_last.s = NULL;
+    for (struct scalable_tc *tc = s->tcs, *next; tc; tc = next) {
+        next = tc->next;
+        GOMEM__HG_UNIGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
+        free(tc);
+    }
     for (size_t i = 0; i < s->narenas; i++)
         gomem_arena_destroy(s->arenas[i]);
     free(s->arenas);
     GOMEM__HG_UNIGNORE((void *)&s->seq, 5 * sizeof(AO_t));
-    GOMEM__HG_UNIGNORE(&s->cur, 2 * sizeof s->cur);
+    GOMEM__HG_UNIGNORE(&s->tcs, sizeof s->tcs);
     gomem__lock_fini(&s->lock);
     free(s);
 }
 
-GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
+static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__UNLIKELY(!s || n == 0)) {
+    if (!s || n == 0) {
         errno = EINVAL;
         return NULL;
     }
-    scalable_enter(s);
-    if (GOMEM__UNLIKELY((size_t)(s->end - s->cur) < n) && scalable_refill(s, n) != 0) {
-        scalable_leave(s);
-        errno = ENOMEM;
+    if (n > MAX_ARENA)
+        return scalable_big(s, n, 1);
+    struct scalable_tc *tc = scalable_mine(s);
+    if (!tc)
         return NULL;
-    }
-    unsigned char *p = s->cur;
-    s->cur += n;
-    s->hot->used += n;
-    scalable_count(s, n, 0);
-    scalable_leave(s);
-    return p;
+    return scalable_take(s, tc, n, 1);
 }
 
-/* Free [p, p + n) with the lock held. */
-static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n)
+/* The owner's fast path, kept small enough to need no saved registers:
+ * the thread's last allocator, and room in its chunk. */
+GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
-    uintptr_t x = (uintptr_t)p;
-    if (n > UINTPTR_MAX - x)
-        return -EINVAL;
-    if (x + n == (uintptr_t)s->cur && x >= (uintptr_t)s->low && s->hot) {
-        s->cur = p;
-        s->hot->used -= n;
-        scalable_count(s, 0, n);
-        if (GOMEM__UNLIKELY(s->hot->used == 0))
-            scalable_idle(s, s->hot);
-        return 0;
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        unsigned char *p = tc_cur(tc);
+        if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
+            /* No sequence bump: a malloc changes one word that readers
+             * pair with others (mbytes with fbytes, cur with the pending
+             * blocks), and whatever order they read in, mallocs alone
+             * between two reads leave a state that existed. Frees, which
+             * change fbytes or the pending blocks, bump it. */
+            AO_store(&tc->cur, (AO_t)(p + n));
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            return p;
+        }
     }
-    if (s->hot && x < (uintptr_t)s->end && x + n > (uintptr_t)s->cur)
-        return -EINVAL; /* overlaps the free tail of the bump chunk */
-    gomem_arena *a = scalable_owner(s, p);
-    if (!a)
+    return scalable_malloc_slow(s, n);
+}
+
+static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t n)
+{
+    if (!s || !p || n == 0)
         return -EINVAL;
-    size_t off = (size_t)(p - a->base);
-    if (n > a->size - off)
-        return -EINVAL; /* runs past its arena */
-    int r = gomem_allocator_free(a->alloc, off, n);
-    if (r)
-        return r;
-    a->used -= n;
-    if (a == s->hot && x < (uintptr_t)s->cur && x + n > (uintptr_t)s->hstart) {
-        unsigned char *e = x + n < (uintptr_t)s->cur ? p + n : s->cur;
-        if (e > s->low)
-            s->low = e;
-    }
-    scalable_count(s, 0, n);
-    if (a->used == 0)
-        scalable_idle(s, a);
-    return 0;
+    struct scalable_tc *tc = NULL;
+    if (tl_last.s == s && tl_last.id == s->id)
+        tc = tl_last.tc;
+    return scalable_give(s, tc, p, n, 1);
 }
 
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
-    if (GOMEM__UNLIKELY(!s || !p || n == 0))
-        return -EINVAL;
-    scalable_enter(s);
-    int r = scalable_free_locked(s, p, n);
-    scalable_leave(s);
-    return r;
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
+        /* The last bytes taken: [p, p + n) ends at cur (without wrapping
+         * round) and starts at or above low. */
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low) && !AO_load(&tc->npend))) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->cur, x);
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            return 0;
+        }
+        if (GOMEM__LIKELY(n != 0))
+            return scalable_give_owner(s, tc, p, n);
+    }
+    return scalable_free_slow(s, p, n);
 }
 
 GOMEM_API int gomem_scalable_free_rest(gomem_scalable *s, void *p, size_t n, size_t keep)
@@ -367,22 +968,21 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    /* Lock-free when the chunk has room: the bytes at cur are free, and
-     * stay so until the next call on s, which is all borrow promises. */
-    AO_t q = AO_load_acquire(&s->seq);
-    unsigned char *cur = *(unsigned char *volatile *)&s->cur, *end = *(unsigned char *volatile *)&s->end;
-    AO_nop_read();
-    if (GOMEM__LIKELY(!(q & 1) && (size_t)(end - cur) >= n && AO_load(&s->seq) == q))
-        return cur;
+    /* The free tail of the caller's chunk: no other thread hands it out. */
+    struct scalable_tc *tc = scalable_mine(s);
+    if (GOMEM__UNLIKELY(!tc))
+        return NULL;
+    unsigned char *p = tc_cur(tc);
+    if (GOMEM__LIKELY((size_t)(tc->end - p) >= n))
+        return p;
     scalable_enter(s);
-    if ((size_t)(s->end - s->cur) < n && scalable_refill(s, n) != 0) {
-        scalable_leave(s);
+    int r = scalable_refill(s, tc, n);
+    scalable_leave(s);
+    if (r) {
         errno = ENOMEM;
         return NULL;
     }
-    unsigned char *p = s->cur;
-    scalable_leave(s);
-    return p;
+    return tc_cur(tc);
 }
 
 GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void **out)
@@ -390,20 +990,40 @@ GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void 
     if (!s || !out || n == 0 || n > SSIZE_MAX)
         return -EINVAL;
     *out = NULL;
-    unsigned char *p = gomem_scalable_malloc(s, n);
+    /* Taken uncounted: only the bytes read count as allocated. */
+    struct scalable_tc *tc = NULL;
+    unsigned char *p;
+    if (n > MAX_ARENA) {
+        p = scalable_big(s, n, 0);
+    } else {
+        tc = scalable_mine(s);
+        p = tc ? scalable_take(s, tc, n, 0) : NULL;
+    }
     if (!p)
         return -ENOMEM;
     ssize_t r;
     do
         r = read(fd, p, n);
     while (r < 0 && errno == EINTR);
-    if (r <= 0) {
-        int e = r < 0 ? (errno == EWOULDBLOCK ? EAGAIN : errno) : 0;
-        (void)gomem_scalable_free(s, p, n);
-        return -e;
+    int e = r < 0 ? (errno == EWOULDBLOCK ? EAGAIN : errno) : 0;
+    size_t got = r > 0 ? (size_t)r : 0, keep = got;
+    /* The unread tail ends at the chunk's cur: it goes back without the
+     * lock and cannot fail. A big request's tail can (no memory for a tree
+     * node): then it stays allocated and counted, so the counters and the
+     * arenas still agree. */
+    if (got < n && scalable_give(s, tc, p + got, n - got, 0) != 0)
+        keep = n;
+    if (keep && tc) {
+        tc_begin(tc);
+        AO_store(&tc->mbytes, AO_load(&tc->mbytes) + keep);
+        tc_end(tc);
+    } else if (keep) {
+        scalable_enter(s);
+        scalable_count(s, keep, 0);
+        scalable_leave(s);
     }
-    if ((size_t)r < n)
-        (void)gomem_scalable_free(s, p + r, n - (size_t)r);
+    if (r <= 0)
+        return keep ? -ENOMEM : -e;
     *out = p;
     return r;
 }
@@ -412,11 +1032,14 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
 {
     if (!s)
         return 0;
+    struct scalable_tc *tc = scalable_mine_if_any(s);
     size_t released = 0;
     scalable_enter(s);
+    if (tc)
+        (void)scalable_retire(s, tc); /* on -ENOMEM the chunk stays */
     for (size_t i = s->narenas; i-- > 0;) {
         gomem_arena *a = s->arenas[i];
-        if (a->used == 0) {
+        if (scalable_unused(s, a)) {
             released += a->size;
             scalable_remove(s, a);
         }
@@ -425,19 +1048,91 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
     return released;
 }
 
+GOMEM_API int gomem_scalable_recycle(gomem_scalable *s)
+{
+    if (!s)
+        return -EINVAL;
+    scalable_enter(s);
+    uint64_t m = AO_load(&s->malloc_bytes), f = AO_load(&s->free_bytes);
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        m += AO_load(&tc->mbytes);
+        f += AO_load(&tc->fbytes);
+        tc_set(tc, NULL, NULL, NULL);
+    }
+    scalable_count(s, 0, (size_t)(m - f)); /* everything counts as freed */
+    for (size_t i = s->narenas; i-- > 0;) {
+        gomem_arena *a = s->arenas[i];
+        s->narenas--;
+        scalable_resize(s, (size_t)AO_load(&s->capacity) - a->size, s->narenas);
+        gomem_arena_destroy(a);
+    }
+    s->last_size = s->first_size;
+    scalable_leave(s);
+    return 0;
+}
+
+GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_visit_fn fn, void *arg)
+{
+    if (!s || !fn)
+        return -EINVAL;
+    int r = 0;
+    gomem__lock(&s->lock);
+    for (size_t i = 0; i < s->narenas && r == 0; i++) {
+        gomem_arena *a = s->arenas[i];
+        size_t free_bytes = gomem_allocator_free_size(a->alloc);
+        for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+            if (tc->hot != a)
+                continue;
+            AO_t cur, pend[PEND][2];
+            size_t np = tc_snapshot(tc, &cur, pend);
+            free_bytes += (size_t)((AO_t)tc->end - cur);
+            for (size_t k = 0; k < np; k++)
+                free_bytes += (size_t)(pend[k][1] - pend[k][0]);
+        }
+        r = fn(a->base, a->size, free_bytes, arg);
+    }
+    gomem__unlock(&s->lock);
+    return r;
+}
+
 GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalable_stats *st)
 {
     if (!s || !st)
         return -EINVAL;
     gomem_scalable *w = (gomem_scalable *)s; /* the AO loads take non-const */
     AO_t q, m, f, c, k;
+    /* The locked counters, then each thread's, again if any locked call ran
+     * meanwhile. Between two locked calls threads only move their own
+     * chunk's cur, independently of one another, so the sum is the state
+     * at one moment: exact, and in_use never above capacity. */
     for (;;) {
         q = AO_load_acquire(&w->seq);
         m = AO_load_acquire(&w->malloc_bytes);
         f = AO_load_acquire(&w->free_bytes);
         c = AO_load_acquire(&w->capacity);
         k = AO_load_acquire(&w->count);
-        if (!(q & 1) && AO_load(&w->seq) == q)
+        if (q & 1) {
+            sched_yield();
+            continue;
+        }
+        struct scalable_tc *tc = (struct scalable_tc *)AO_load_acquire((volatile AO_t *)&w->tcs);
+        GOMEM__HG_RECEIVE(&w->tcs);
+        for (; tc; tc = tc->next) {
+            AO_t tq, tm, tf;
+            for (;;) {
+                tq = AO_load_acquire(&tc->seq);
+                tm = AO_load_acquire(&tc->mbytes);
+                tf = AO_load_acquire(&tc->fbytes);
+                AO_nop_read();
+                if (!(tq & 1) && AO_load(&tc->seq) == tq)
+                    break;
+                sched_yield();
+            }
+            m += tm;
+            f += tf;
+        }
+        AO_nop_read();
+        if (AO_load(&w->seq) == q)
             break;
         sched_yield();
     }
@@ -462,7 +1157,7 @@ GOMEM_API int gomem_scalable_stats(const gomem_scalable *s, struct gomem_scalabl
     } while (0)
 
 struct scalable_walk {
-    size_t lo, hi; /* [low, end) of the bump chunk: no free block may meet it */
+    size_t lo, hi; /* [low, end) of a chunk: no free block may meet it */
     int bad;
 };
 
@@ -485,26 +1180,53 @@ int gomem__scalable_check(gomem_scalable *s)
         gomem_arena *a = s->arenas[i];
         if (i && (uintptr_t)s->arenas[i - 1]->base + s->arenas[i - 1]->size > (uintptr_t)a->base)
             FAIL("arenas %zu and %zu overlap or are out of order", i - 1, i);
-        size_t reserved = a == s->hot ? (size_t)(s->end - s->cur) : 0;
-        if (gomem__arena_check(a, reserved) != 0)
+        if (gomem__arena_check(a, 0) != 0)
             FAIL("arena %zu is broken", i);
-        if (a->used == 0 && s->narenas > 1 && (a != s->hot || a->size > MAX_ARENA))
+        if (s->narenas > 1 && scalable_unused(s, a))
             FAIL("arena %zu is wholly free but was kept", i);
         cap += a->size;
         used += a->used;
     }
-    if (s->hot) {
-        if (scalable_owner(s, s->hstart) != s->hot)
-            FAIL("the bump chunk's arena is not indexed");
-        if (!(s->hstart <= s->low && s->low <= s->cur && s->cur <= s->end &&
-              (size_t)(s->end - s->hot->base) <= s->hot->size))
-            FAIL("bump chunk pointers out of order");
-        struct scalable_walk w = {(size_t)(s->low - s->hot->base), (size_t)(s->end - s->hot->base), 0};
-        (void)gomem_allocator_foreach_free(s->hot->alloc, scalable_check_block, &w);
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        unsigned char *low = (unsigned char *)AO_load(&tc->low), *cur = tc_cur(tc);
+        if (!tc->hot) {
+            if (cur || tc->end || low || tc->hstart)
+                FAIL("chunk pointers set without an arena");
+            continue;
+        }
+        if (scalable_owner(s, tc->hstart) != tc->hot)
+            FAIL("a chunk's arena is not indexed");
+        if (!(tc->hstart <= low && low <= cur && cur <= tc->end &&
+              (size_t)(tc->end - tc->hot->base) <= tc->hot->size))
+            FAIL("chunk pointers out of order");
+        /* Below low a chunk's bytes may have gone back to the tree and
+         * into another chunk; from low up they are its own. */
+        for (struct scalable_tc *o = tc->next; o; o = o->next)
+            if (o->hot && AO_load(&o->low) < (AO_t)tc->end && (AO_t)o->end > (AO_t)low)
+                FAIL("two chunks overlap");
+        struct scalable_walk w = {(size_t)(low - tc->hot->base), (size_t)(tc->end - tc->hot->base), 0};
+        (void)gomem_allocator_foreach_free(tc->hot->alloc, scalable_check_block, &w);
         if (w.bad)
-            FAIL("a free block of the offset allocator meets [low, end) of the bump chunk");
-    } else if (s->cur || s->end || s->low || s->hstart) {
-        FAIL("bump pointers set without an arena");
+            FAIL("a free block of the offset allocator meets [low, end) of a chunk");
+        used -= (size_t)(tc->end - cur); /* carved, not handed out */
+        size_t np = (size_t)AO_load(&tc->npend);
+        if (np > PEND)
+            FAIL("%zu pending blocks", np);
+        for (size_t i = 0; i < np; i++) {
+            AO_t b = AO_load(&tc->pend[i][0]), e = AO_load(&tc->pend[i][1]);
+            if (!(b < e && b >= (AO_t)tc->hstart && e <= (AO_t)cur))
+                FAIL("pending block %zu outside the chunk's head", i);
+            if (e == (AO_t)cur)
+                FAIL("pending block %zu touches cur", i);
+            for (size_t j = i + 1; j < np; j++)
+                if (b <= AO_load(&tc->pend[j][1]) && e >= AO_load(&tc->pend[j][0]))
+                    FAIL("pending blocks %zu and %zu meet", i, j);
+            struct scalable_walk pw = {(size_t)(b - (AO_t)tc->hot->base), (size_t)(e - (AO_t)tc->hot->base), 0};
+            (void)gomem_allocator_foreach_free(tc->hot->alloc, scalable_check_block, &pw);
+            if (pw.bad)
+                FAIL("pending block %zu is free in the tree too", i);
+            used -= (size_t)(e - b);
+        }
     }
     struct gomem_scalable_stats st;
     gomem_scalable_stats(s, &st);

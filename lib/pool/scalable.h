@@ -1,15 +1,17 @@
-/* scalable.h - internal calls of the scalable allocator (lib/scalable.c). */
+/* scalable.h - internal calls of the scalable allocator (lib/pool/scalable.c). */
 #ifndef GOMEM_SCALABLE_H
 #define GOMEM_SCALABLE_H
 
 #include "internal.h"
 
-/* Walk the allocator: arenas sorted and disjoint, each arena's check (with
- * the bump chunk's free tail as reserved bytes), no wholly free arena kept
- * but the one allowed, the bump chunk inside its arena and clear of the
- * offset allocator's free blocks from low up, and the published counters
- * equal to the arenas' sums. 0, or -EFAULT with a message on stderr. Takes
- * the lock. O(arenas + free blocks). */
+/* Walk the allocator: arenas sorted and disjoint, each arena's check, no
+ * wholly free arena kept but the one allowed (or one holding a thread's
+ * chunk), every thread's chunk inside its arena with [low, end) clear of
+ * the offset allocator's free blocks and of other chunks, its pending
+ * blocks inside [hstart, cur), apart and not free in the tree, and the
+ * counters equal to the arenas' sums (used minus chunk tails and pending
+ * bytes). 0, or -EFAULT with a message on stderr. Takes the lock; no
+ * other thread may be calling s. O(arenas + threads * free blocks). */
 int gomem__scalable_check(gomem_scalable *s);
 
 #endif /* GOMEM_SCALABLE_H */

@@ -2,6 +2,7 @@
  * a randomized model test with content canaries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -223,11 +224,18 @@ START_TEST(test_read)
     ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), -EAGAIN);
     ck_assert_ptr_null(o2);
     ck_assert_uint_eq(stats(s).in_use, 12);
-    /* End of file: 0, nothing allocated. */
+    /* End of file: 0, nothing allocated, no counter moved. */
     close(fds[1]);
+    struct gomem_scalable_stats before = stats(s);
     ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), 0);
     ck_assert_ptr_null(o2);
-    ck_assert_uint_eq(stats(s).in_use, 12);
+    ck_assert_int_eq(gomem_scalable_read(s, fds[0], 5 * MIB, &o2), 0); /* a big one too */
+    ck_assert_ptr_null(o2);
+    struct gomem_scalable_stats after = stats(s);
+    ck_assert_uint_eq(after.in_use, 12);
+    ck_assert_uint_eq(after.malloc_bytes, before.malloc_bytes);
+    ck_assert_uint_eq(after.free_bytes, before.free_bytes);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
     close(fds[0]);
     ck_assert_int_eq(gomem_scalable_read(s, fds[0], 100, &o2), -EBADF);
     ck_assert_int_eq(gomem_scalable_free(s, out, 12), 0);
@@ -273,6 +281,295 @@ START_TEST(test_backing_failure)
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem__arena_fail_hook = NULL;
     gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+
+/* A first arena above 4 MiB does not make later ones as large. */
+START_TEST(test_growth_cap)
+{
+    gomem_scalable *s = gomem_scalable_new(8 * MIB);
+    void *big = gomem_scalable_malloc(s, 8 * MIB);
+    ck_assert_ptr_nonnull(big);
+    void *one = gomem_scalable_malloc(s, 1);
+    ck_assert_ptr_nonnull(one);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.arenas, 2);
+    ck_assert_uint_eq(st.capacity, 8 * MIB + 4 * MIB);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, big, 8 * MIB), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, one, 1), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+/* Out-of-order frees held by the thread: coalesced, popped back to the
+ * chunk, refused when freed twice, given to the tree when too many. */
+START_TEST(test_pending)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *p[100];
+    for (int i = 0; i < 100; i++) {
+        p[i] = gomem_scalable_malloc(s, 1000);
+        ck_assert_ptr_nonnull(p[i]);
+        canary_fill(p[i], 1000);
+    }
+    for (int i = 0; i < 99; i += 2) /* every other one: 50 separate blocks */
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 99; i += 2) {
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(s, p[i] + 999, 2), -EINVAL); /* meets p[i + 1] too */
+    }
+    ck_assert_uint_eq(stats(s).in_use, 50 * 1000);
+    for (int i = 1; i < 100; i += 2) {
+        ck_assert(canary_intact(p[i], 1000));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+        ck_assert_int_eq(gomem__scalable_check(s), 0);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    /* FIFO: all of it comes back to the chunk, the next batch reuses it. */
+    for (int i = 0; i < 100; i++)
+        p[i] = gomem_scalable_malloc(s, 1000);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 1000), p[0]);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 1000), 0);
+    /* A sub-range of a held-back block is free too; middles still work. */
+    unsigned char *a = gomem_scalable_malloc(s, 300), *b = gomem_scalable_malloc(s, 300);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 100, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 150, 10), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 50, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 200, 100), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 300), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+static int count_arena(void *base, size_t size, size_t free_bytes, void *arg)
+{
+    size_t *v = arg;
+    ck_assert_ptr_nonnull(base);
+    ck_assert_uint_le(free_bytes, size);
+    v[0]++;
+    v[1] += size;
+    v[2] += free_bytes;
+    return v[3] && v[0] == v[3] ? 42 : 0;
+}
+
+static int sum_free(size_t off, size_t n, void *arg)
+{
+    size_t *v = arg;
+    ck_assert_uint_ge(off, v[1]); /* in order */
+    v[0] += n;
+    v[1] = off + n;
+    return 0;
+}
+
+START_TEST(test_foreach)
+{
+    size_t v[4] = {0, 0, 0, 0};
+    ck_assert_int_eq(gomem_scalable_foreach_arena(NULL, count_arena, v), -EINVAL);
+    gomem_scalable *s = gomem_scalable_new(4096);
+    ck_assert_int_eq(gomem_scalable_foreach_arena(s, NULL, v), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_foreach_arena(s, count_arena, v), 0);
+    ck_assert_uint_eq(v[0], 1);
+    ck_assert_uint_eq(v[1], 4096);
+    ck_assert_uint_eq(v[2], 4096);
+    void *p = gomem_scalable_malloc(s, 1000), *q = gomem_scalable_malloc(s, 8000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(q);
+    memset(v, 0, sizeof v);
+    ck_assert_int_eq(gomem_scalable_foreach_arena(s, count_arena, v), 0);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(v[0], st.arenas);
+    ck_assert_uint_eq(v[1], st.capacity);
+    ck_assert_uint_eq(v[1] - v[2], st.in_use);
+    /* A callback that stops: its value comes back. */
+    memset(v, 0, sizeof v);
+    v[3] = 1;
+    ck_assert_int_eq(gomem_scalable_foreach_arena(s, count_arena, v), 42);
+    ck_assert_uint_eq(v[0], 1);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 1000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 8000), 0);
+
+    /* An arena's free blocks. */
+    ck_assert_int_eq(gomem_arena_foreach_free(NULL, sum_free, v), -EINVAL);
+    gomem_arena *a = gomem_arena_new(4096);
+    ck_assert_int_eq(gomem_arena_foreach_free(a, NULL, v), -EINVAL);
+    unsigned char *x = gomem_arena_malloc(a, 1000);
+    ck_assert_int_eq(gomem_arena_free(a, x + 100, 100), 0);
+    size_t w[2] = {0, 0};
+    ck_assert_int_eq(gomem_arena_foreach_free(a, sum_free, w), 0);
+    ck_assert_uint_eq(w[0], gomem_arena_free_size(a));
+    ck_assert_uint_eq(w[0], 4096 - 900);
+    gomem_arena_destroy(a);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+START_TEST(test_recycle)
+{
+    ck_assert_int_eq(gomem_scalable_recycle(NULL), -EINVAL);
+    gomem_scalable *s = gomem_scalable_new(1024);
+    unsigned char *p = gomem_scalable_malloc(s, 100), *q = gomem_scalable_malloc(s, 100000);
+    unsigned char *big = gomem_scalable_malloc(s, 5 * MIB);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_int_eq(gomem_scalable_free(s, q + 10, 10), 0); /* held back */
+    ck_assert_ptr_nonnull(gomem_scalable_borrow(s, 500));
+    ck_assert_int_eq(gomem_scalable_recycle(s), 0);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.arenas, 0);
+    ck_assert_uint_eq(st.capacity, 0);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.malloc_bytes, 100 + 100000 + 5 * MIB);
+    ck_assert_uint_eq(st.free_bytes, st.malloc_bytes);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Empty and usable; the old memory is gone. */
+    ck_assert_int_eq(gomem_scalable_free(s, p, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_recycle(s), 0); /* twice: nothing to do */
+    unsigned char *r = gomem_scalable_malloc(s, 2000);
+    ck_assert_ptr_nonnull(r);
+    canary_fill(r, 2000);
+    ck_assert_uint_eq(stats(s).in_use, 2000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 2000), 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- threads */
+
+struct xjob {
+    gomem_scalable *s;
+    unsigned char *p;   /* in: to free; out: left allocated */
+    size_t n;
+    int r[8];
+};
+
+/* Another thread's view: frees of the owner's memory, good and bad. */
+static void *xthread_free(void *arg)
+{
+    struct xjob *j = arg;
+    int local;
+    j->r[4] = gomem_scalable_free(j->s, j->p, 0);              /* n == 0 */
+    j->r[5] = gomem_scalable_free(j->s, j->p, SIZE_MAX);       /* overflows */
+    j->r[6] = gomem_scalable_free(j->s, &local, sizeof local); /* foreign */
+    j->r[7] = gomem_scalable_free(j->s, j->p + 50, 100);       /* meets the pending block */
+    j->r[0] = gomem_scalable_free(j->s, j->p, j->n);           /* good */
+    j->r[1] = gomem_scalable_free(j->s, j->p, j->n);           /* double */
+    j->r[2] = gomem_scalable_free(j->s, j->p + j->n, 1);       /* owner's pending block */
+    j->r[3] = gomem_scalable_free(j->s, j->p + 3 * j->n, 1);   /* owner's free tail */
+    return NULL;
+}
+
+/* A thread that exits with memory in its chunk and held back. */
+static void *xthread_exit(void *arg)
+{
+    struct xjob *j = arg;
+    unsigned char *a = gomem_scalable_malloc(j->s, 100), *b = gomem_scalable_malloc(j->s, 100);
+    unsigned char *c = gomem_scalable_malloc(j->s, 100);
+    j->r[0] = a && b && c && gomem_scalable_free(j->s, a, 100) == 0; /* pending at exit */
+    j->p = b;                                                      /* left allocated */
+    j->n = 100;
+    (void)c; /* freed by the main thread */
+    j->r[1] = c ? (int)(c - b) : 0;
+    return NULL;
+}
+
+START_TEST(test_cross_thread)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *p = gomem_scalable_malloc(s, 100), *h = gomem_scalable_malloc(s, 100);
+    unsigned char *keep = gomem_scalable_malloc(s, 100);
+    ck_assert_int_eq(gomem_scalable_free(s, h, 100), 0); /* pending: [p + 100, p + 200) */
+    ck_assert_ptr_eq(h, p + 100);
+    ck_assert_ptr_eq(keep, p + 200);
+    struct xjob j = {s, p, 100, {1, 1, 1, 1, 1, 1, 1, 1}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, xthread_free, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.r[0], 0);
+    ck_assert_int_eq(j.r[1], -EINVAL);
+    ck_assert_int_eq(j.r[2], -EINVAL);
+    ck_assert_int_eq(j.r[3], -EINVAL);
+    for (int i = 4; i < 8; i++)
+        ck_assert_int_eq(j.r[i], -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The owner sees the other thread's free: a double free is refused. */
+    ck_assert_int_eq(gomem_scalable_free(s, p, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 200), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 100), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+
+    /* Thread exit gives the cached bytes back; what it left allocated
+     * stays so and can be freed here. */
+    struct xjob e = {s, NULL, 0, {0}};
+    ck_assert_int_eq(pthread_create(&t, NULL, xthread_exit, &e), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(e.r[0], 1);
+    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p - 100, 100), -EINVAL); /* was pending */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + 200, 1), -EINVAL);   /* was its tail */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 100), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* A new thread takes over the cache of the one that exited. */
+    ck_assert_int_eq(pthread_create(&t, NULL, xthread_exit, &e), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(e.r[0], 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Destroy with another thread's allocations outstanding: no leak. */
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+static void *destroyer(void *arg)
+{
+    gomem_scalable_destroy(arg);
+    return NULL;
+}
+
+/* One thread switching between allocators; one of them destroyed by
+ * another thread, and a new one possibly at its address. */
+START_TEST(test_two_allocators)
+{
+    gomem_scalable *a = gomem_scalable_new(4096), *b = gomem_scalable_new(4096);
+    for (int i = 0; i < 1000; i++) {
+        unsigned char *pa = gomem_scalable_malloc(a, 10), *pb = gomem_scalable_malloc(b, 10);
+        ck_assert_ptr_nonnull(pa);
+        ck_assert_ptr_nonnull(pb);
+        ck_assert_int_eq(gomem_scalable_free(a, pb, 10), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(a, pa, 10), 0);
+        ck_assert_int_eq(gomem_scalable_free(b, pb, 10), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_check(a), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, destroyer, a), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    gomem_scalable *c = gomem_scalable_new(4096);
+    unsigned char *pc = gomem_scalable_malloc(c, 10);
+    ck_assert_ptr_nonnull(pc);
+    ck_assert_uint_eq(stats(c).in_use, 10);
+    ck_assert_int_eq(gomem_scalable_free(c, pc, 10), 0);
+    ck_assert_int_eq(gomem__scalable_check(c), 0);
+    gomem_scalable_destroy(b);
+    gomem_scalable_destroy(c);
     gomem__arena_pool_drain();
 }
 END_TEST
@@ -397,6 +694,12 @@ int main(void)
     tcase_add_test(tc, test_borrow);
     tcase_add_test(tc, test_read);
     tcase_add_test(tc, test_backing_failure);
+    tcase_add_test(tc, test_growth_cap);
+    tcase_add_test(tc, test_pending);
+    tcase_add_test(tc, test_foreach);
+    tcase_add_test(tc, test_recycle);
+    tcase_add_test(tc, test_cross_thread);
+    tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
     return test_run(s);

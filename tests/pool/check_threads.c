@@ -1,7 +1,8 @@
 /* check_threads.c - one scalable allocator, the arena pool and the buddy
  * pool used by 2, 4 and 8 threads at once, with memory freed by threads
- * other than the one that allocated it. Run natively, and under helgrind
- * by make check-helgrind (0 errors expected). */
+ * other than the one that allocated it, and threads that exit with memory
+ * cached, whose caches the next threads take over. Run natively, and under
+ * helgrind by make check-helgrind (0 errors expected). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -50,7 +51,7 @@ static int ring_get(struct item *it)
 
 static gomem_scalable *shared;
 static long thread_steps;
-static volatile int failed; /* set by a thread that saw a broken canary */
+static volatile int failed; /* the test line where a thread saw a failed call or a broken canary */
 
 #define MAXMINE 32
 
@@ -65,7 +66,7 @@ static void *worker(void *arg)
             size_t n = test_range(&rng, 0, 9) ? test_range(&rng, 1, 1024) : test_range(&rng, 1025, 70000);
             unsigned char *p = gomem_scalable_malloc(shared, n);
             if (!p) {
-                failed = 1;
+                failed = __LINE__;
                 break;
             }
             canary_fill(p, n);
@@ -76,7 +77,7 @@ static void *worker(void *arg)
             struct item it = mine[k];
             mine[k] = mine[--nmine];
             if (!canary_intact(it.p, it.n) || gomem_scalable_free(shared, it.p, it.n) != 0)
-                failed = 1;
+                failed = __LINE__;
         } else if (op < 80 && nmine) {
             /* Hand one to whoever comes next (a cross-thread free). */
             if (ring_put(mine[nmine - 1]))
@@ -88,7 +89,7 @@ static void *worker(void *arg)
                 size_t half = it.n / 2;
                 if (!canary_intact(it.p, it.n) || (half && gomem_scalable_free(shared, it.p + half, it.n - half) != 0) ||
                     gomem_scalable_free(shared, it.p, half ? half : it.n) != 0)
-                    failed = 1;
+                    failed = __LINE__;
             }
         } else if (op < 94) {
             /* The arena pool: standard sizes go round between threads. */
@@ -96,34 +97,34 @@ static void *worker(void *arg)
             gomem_arena *a = gomem_arena_new(sizes[test_range(&rng, 0, 2)]);
             unsigned char *p = a ? gomem_arena_malloc(a, 1000) : NULL;
             if (!p) {
-                failed = 1;
+                failed = __LINE__;
                 break;
             }
             canary_fill(p, 1000);
             if (!canary_intact(p, 1000) || gomem_arena_free(a, p, 500) != 0)
-                failed = 1;
+                failed = __LINE__;
             gomem_arena_destroy(a);
         } else if (op < 97) {
             /* The buddy pool, through the public calls. */
             gomem_buddy *b = gomem_buddy_get();
             size_t off;
             if (!b || gomem_buddy_alloc(b, test_range(&rng, 1, 8192), &off) != 0) {
-                failed = 1;
+                failed = __LINE__;
                 break;
             }
             unsigned char *p = (unsigned char *)gomem_buddy_base(b) + off;
             canary_fill(p, 1024);
             if (!canary_intact(p, 1024) || gomem_buddy_free(b, off) != 0 || gomem_buddy_put(b) != 0)
-                failed = 1;
+                failed = __LINE__;
         } else {
             struct gomem_scalable_stats st;
             if (gomem_scalable_stats(shared, &st) != 0 || st.in_use > st.capacity || (st.arenas == 0 && st.in_use))
-                failed = 1;
+                failed = __LINE__;
         }
     }
     for (size_t k = 0; k < nmine; k++)
         if (!canary_intact(mine[k].p, mine[k].n) || gomem_scalable_free(shared, mine[k].p, mine[k].n) != 0)
-            failed = 1;
+            failed = __LINE__;
     return NULL;
 }
 
@@ -131,16 +132,21 @@ START_TEST(test_threads)
 {
     static const int counts[] = {2, 4, 8};
     int nthreads = counts[_i];
-    thread_steps = test_steps(400000) / nthreads;
+    thread_steps = test_steps(400000) / nthreads / 2;
     failed = 0;
     shared = gomem_scalable_new(1024);
     ck_assert_ptr_nonnull(shared);
     pthread_t t[8];
-    for (int i = 0; i < nthreads; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1)), 0);
-    for (int i = 0; i < nthreads; i++)
-        pthread_join(t[i], NULL);
-    ck_assert_msg(!failed, "a thread saw a failed call or a broken canary (%d threads)", nthreads);
+    /* Two generations: the first exits with memory in its chunks, held
+     * back, and in the ring for the second, which takes over its caches. */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < nthreads; i++)
+            ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(round * 8 + i + 1)), 0);
+        for (int i = 0; i < nthreads; i++)
+            pthread_join(t[i], NULL);
+        ck_assert_int_eq(gomem__scalable_check(shared), 0);
+    }
+    ck_assert_msg(!failed, "a thread saw a failed call or a broken canary (%d threads, line %d)", nthreads, failed);
     struct item it;
     while (ring_get(&it)) {
         ck_assert(canary_intact(it.p, it.n));
