@@ -329,8 +329,10 @@ GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void 
 
 /* Give the calling thread's chunk back, then release every arena whose
  * bytes are all free, even the last one (the next malloc makes a new
- * arena). Arenas holding other threads' chunks stay. Returns the bytes
- * released (0 for NULL). O(arenas). Thread-safe. */
+ * arena). Arenas holding other threads' chunks stay. Then, as
+ * gomem_arena_release_idle does, the process-wide cache of idle arenas
+ * goes back to the system. Returns the bytes of s released (0 for NULL).
+ * O(arenas). Thread-safe. */
 GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s);
 
 /* Give every arena back to its pool or the system in one call (GoMem's

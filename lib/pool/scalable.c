@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "annotate.h"
 #include "lock.h"
 #include "scalable.h"
 
@@ -690,6 +691,7 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     int r = gomem_allocator_free(a->alloc, off, n);
     if (r)
         return r;
+    GOMEM__POOL_FREED(p, n); /* under the lock: no other thread has them yet */
     a->used -= n;
     /* Freed inside a chunk's head: its owner may no longer give these bytes
      * back to its tail (they are the tree's now). */
@@ -791,6 +793,8 @@ static int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned cha
 {
     while (tc) {
         int r = tc_give(tc, (AO_t)p, n, count);
+        if (r == 0)
+            GOMEM__POOL_FREED(p, n); /* the chunk is this thread's alone */
         if (r <= 0)
             return r;
         if (r == 1)
@@ -815,6 +819,8 @@ static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable
 static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
     int r = tc_give(tc, (AO_t)p, n, 1);
+    if (r == 0)
+        GOMEM__POOL_FREED(p, n);
     if (GOMEM__LIKELY(r <= 0))
         return r;
     return scalable_give_slow(s, tc, p, n);
@@ -892,12 +898,16 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    if (n > MAX_ARENA)
-        return scalable_big(s, n, 1);
-    struct scalable_tc *tc = scalable_mine(s);
-    if (!tc)
-        return NULL;
-    return scalable_take(s, tc, n, 1);
+    unsigned char *p;
+    if (n > MAX_ARENA) {
+        p = scalable_big(s, n, 1);
+    } else {
+        struct scalable_tc *tc = scalable_mine(s);
+        p = tc ? scalable_take(s, tc, n, 1) : NULL;
+    }
+    if (p)
+        GOMEM__POOL_ALLOCATED(p, n);
+    return p;
 }
 
 /* The owner's fast path, kept small enough to need no saved registers:
@@ -915,6 +925,7 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
              * change fbytes or the pending blocks, bump it. */
             AO_store(&tc->cur, (AO_t)(p + n));
             AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            GOMEM__POOL_ALLOCATED(p, n);
             return p;
         }
     }
@@ -945,6 +956,7 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             AO_store(&tc->cur, x);
             AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
             AO_store_release(&tc->seq, q + 2);
+            GOMEM__POOL_FREED(p, n);
             return 0;
         }
         if (GOMEM__LIKELY(n != 0))
@@ -973,16 +985,18 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n)
     if (GOMEM__UNLIKELY(!tc))
         return NULL;
     unsigned char *p = tc_cur(tc);
-    if (GOMEM__LIKELY((size_t)(tc->end - p) >= n))
-        return p;
-    scalable_enter(s);
-    int r = scalable_refill(s, tc, n);
-    scalable_leave(s);
-    if (r) {
-        errno = ENOMEM;
-        return NULL;
+    if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
+        scalable_enter(s);
+        int r = scalable_refill(s, tc, n);
+        scalable_leave(s);
+        if (r) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        p = tc_cur(tc);
     }
-    return tc_cur(tc);
+    GOMEM__POOL_ALLOCATED(p, n);
+    return p;
 }
 
 GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void **out)
@@ -1001,6 +1015,7 @@ GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void 
     }
     if (!p)
         return -ENOMEM;
+    GOMEM__POOL_ALLOCATED(p, n);
     ssize_t r;
     do
         r = read(fd, p, n);
@@ -1045,6 +1060,9 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
         }
     }
     scalable_leave(s);
+    /* The arenas just destroyed sit in the process-wide arena cache: give
+     * that back to the system too, as trim promises. */
+    (void)gomem_arena_release_idle();
     return released;
 }
 
