@@ -60,7 +60,7 @@ try() { # compiler, standard, source
 for std in c99 c11 c17 gnu99; do
     try "$CC" "$std" "$work/use.c" CC
 done
-if command -v "$CXX" >/dev/null 2>&1; then
+if command -v "${CXX%% *}" >/dev/null 2>&1; then
     for std in c++11 c++17; do
         try "$CXX" "$std" "$work/use.cc" CXX
     done

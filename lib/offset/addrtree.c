@@ -144,6 +144,13 @@ static void rescan(node_t *x)
     scan(x, &x->max, &x->other, &x->arg);
 }
 
+/* x's parent as a node, or NULL at the root (no member access through a
+ * NULL parent: the header is its first member, but that is not a licence). */
+static inline node_t *up(const node_t *x)
+{
+    return x->parent ? &x->parent->h : NULL;
+}
+
 void gomem__at_update(node_t *x, const void *who, size_t v)
 {
     while (x) {
@@ -168,14 +175,14 @@ void gomem__at_update(node_t *x, const void *who, size_t v)
         }
         v = x->max;
         who = x;
-        x = &x->parent->h;
+        x = up(x);
     }
 }
 
 /* Rescan every node from x to the root. */
 static void fix_max_all(node_t *x)
 {
-    for (; x; x = &x->parent->h)
+    for (; x; x = up(x))
         rescan(x);
 }
 
@@ -520,7 +527,7 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     if (n - 1 >= MINFILL || !l->h.parent) {
         if (l->h.arg == b) {
             rescan(&l->h);
-            gomem__at_update(&l->h.parent->h, l, l->h.max);
+            gomem__at_update(up(&l->h), l, l->h.max);
         }
         return;
     }

@@ -183,10 +183,11 @@ static size_t objpool_take(gomem_objpool *p, struct objpool_entry *out, size_t w
 {
     *fresh = 0;
     size_t k = p->nstack < want ? p->nstack : want;
-    p->nstack -= k;
-    memcpy(out, p->stack + p->nstack, k * sizeof *out);
-    if (k)
+    if (k) { /* (the stack is NULL until the first put) */
+        p->nstack -= k;
+        memcpy(out, p->stack + p->nstack, k * sizeof *out);
         return k;
+    }
     size_t n = p->nslabs;
     if ((n == 0 || p->carved == p->slab[n - 1].nslots) && objpool_grow(p) != 0)
         return 0;
