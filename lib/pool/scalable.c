@@ -651,6 +651,7 @@ static unsigned char *scalable_big(gomem_scalable *s, size_t n, int count)
         if (a && gomem_allocator_alloc(a->alloc, n, &off) == 0) {
             a->used += n;
             p = a->base + off;
+            scalable_sweep(s); /* an arena never used is one too many now */
         } else if (a) {
             scalable_remove(s, a);
         }
