@@ -47,6 +47,9 @@ struct gomem__avl {
      * key_len, it is the best fit for any n >= key_n it holds, and an
      * alloc of such an n carves it again without a search. */
     size_t key_off, key_len, key_n;
+    /* That pair free gave last back its key: it is filed right, and still
+     * the best fit for any n >= key_n shorter than it, until another call. */
+    block_t *again;
     /* The last free joined the block grown at its end and left it filed
      * under its old length, grown_len (and its old key in leaf grown_leaf,
      * at grown_idx): the next call files it again (avl_settle), unless
@@ -183,7 +186,7 @@ static inline void avl_unfile(struct gomem__avl *t, block_t *b)
  * new key. Every call but free_size, size and foreach_free (which read
  * only offsets and lengths) does this first, so every answer is as if it
  * happened at once. */
-static void avl_settle(struct gomem__avl *t)
+static GOMEM__NOINLINE void avl_settle_pending(struct gomem__avl *t)
 {
     block_t *b = t->last;
     if (b) {
@@ -206,6 +209,13 @@ static void avl_settle(struct gomem__avl *t)
         avl_file(t, b);
         gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
     }
+}
+
+/* Most calls find nothing pending: test that here, file out of line. */
+static inline void avl_settle(struct gomem__avl *t)
+{
+    if (t->last || t->grown)
+        avl_settle_pending(t);
 }
 
 /* The best fit for n (<= t->size), or NULL. */
@@ -304,8 +314,12 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
     if (n > t->size)
         return -ENOMEM;
     block_t *b = t->last;
+    if (!b)
+        b = t->again;
+    t->again = NULL;
     if (b && n >= t->key_n && n < b->len) {
         /* The best fit again (see key_n): carve it again, still pending. */
+        t->last = b;
         *off = b->off;
         t->free -= n;
         t->last_off = b->off;
@@ -347,14 +361,17 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
             c->off = off;
             c->len += n;
             t->free += n;
-            if (off == t->key_off)
+            if (off == t->key_off) {
                 t->last = NULL;
-            else
+                t->again = c;
+            } else {
                 avl_settle(t);
+            }
             return 0;
         }
         avl_settle(t);
     }
+    t->again = NULL;
     c = t->grown;
     if (c) {
         if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
@@ -437,7 +454,7 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
-    t->last = t->grown = NULL;
+    t->last = t->grown = t->again = NULL;
     avl_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }

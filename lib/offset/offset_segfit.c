@@ -117,7 +117,7 @@ static inline void seg_refile(struct gomem__segfit *t, block_t *b)
  * new length (and end) belongs. Every
  * call but free_size, size and foreach_free (which read only offsets and
  * lengths) does this first, so the policy is as if it happened in alloc. */
-static inline void seg_settle(struct gomem__segfit *t)
+static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
 {
     block_t *b = t->last;
     if (b) {
@@ -133,6 +133,13 @@ static inline void seg_settle(struct gomem__segfit *t)
             seg_refile(t, b);
         gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
     }
+}
+
+/* Most calls find nothing pending: test that here, file out of line. */
+static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
+{
+    if (t->last || t->grown)
+        seg_settle_pending(t);
 }
 
 /* Set up [0, size) as the one free block; the tree is empty and a block
