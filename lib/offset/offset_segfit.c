@@ -46,6 +46,7 @@ struct gomem__segfit {
      * borrow), which only puts the bytes back. */
     block_t *last;
     size_t last_off, last_n;
+    size_t last_first; /* last's offset when it was filed (its first carve) */
     /* That free left everything as before the alloc: an alloc of last_n
      * again takes again without a search. */
     block_t *again;
@@ -242,7 +243,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->last_off = b->off;
+    t->last_off = t->last_first = b->off;
     t->last_n = n;
     b->off += n;
     b->len -= n;
@@ -262,14 +263,19 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
     if (c) {
         if (off == t->last_off && n == t->last_n) {
             /* [off, off + n) was carved from c's start and nothing changed
-             * since: it is allocated, c starts at its end, no free block
-             * ends at off, and c's class and maxima still fit its old
-             * length, which it gets back. */
-            t->last = NULL;
-            t->again = c;
+             * since: it is allocated, c starts at its end and no free block
+             * ends at off. When that was c's only carve since it was filed
+             * (off == last_first), c's class and maxima still fit the
+             * length it gets back; after several, they are filed now. */
             c->off = off;
             c->len += n;
             t->free += n;
+            if (off == t->last_first) {
+                t->last = NULL;
+                t->again = c;
+            } else {
+                seg_settle(t);
+            }
             return 0;
         }
         seg_settle(t);

@@ -665,6 +665,27 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 lens[got++] = n;
                 allocs++;
             }
+            if (got && test_range(&rng, 0, 2) == 0) {
+                /* The last one back at once (a pair after several carves),
+                 * then one more alloc of any size. */
+                int r = v->release(t, offs[got - 1], lens[got - 1]);
+                REQUIRE(r == 0, "%s seed %#llx step %ld: run pair free gave %d", v->name,
+                        (unsigned long long)seed, step, r);
+                got--;
+                model_give(&m, offs[got], lens[got]);
+                n = test_range(&rng, 1, max_block / 4);
+                size_t fit = model_fit(&m, v->policy, n), off = SIZE_MAX;
+                r = v->alloc(t, n, &off);
+                REQUIRE(fit == SIZE_MAX ? r == -ENOMEM : r == 0 && off == m.off[fit],
+                        "%s seed %#llx step %ld: alloc(%zu) after a run pair gave %d at %zu",
+                        v->name, (unsigned long long)seed, step, n, r, off);
+                if (r == 0) {
+                    model_take(&m, off, n);
+                    offs[got] = off;
+                    lens[got++] = n;
+                    allocs++;
+                }
+            }
             if (test_range(&rng, 0, 1)) {
                 for (unsigned j = 1; j < got; j++) /* address order */
                     for (unsigned i = j; i > 0 && offs[i - 1] > offs[i]; i--) {
