@@ -34,12 +34,32 @@ struct gomem__avl {
     struct gomem__sc_map map; /* bit c: root[c] != NULL */
     block_t **root;           /* nclass trees */
     /* The last alloc carved [last_off, last_off + last_n) from the start of
-     * last and left it filed under its old key (last_off, its length +
-     * last_n): the next call files it under its new one first (avl_settle),
-     * unless that call frees exactly that range again (an alloc+free pair,
-     * GoMem's borrow), which gives it back its old key. */
+     * last and left it filed under its old key (key_off, key_len below):
+     * the next call files it under its new one first (avl_settle), unless
+     * that call frees exactly that range again (an alloc+free pair,
+     * GoMem's borrow), which gives it back its old key, or allocates again
+     * (see key_n). */
     block_t *last;
     size_t last_off, last_n;
+    /* last is filed under (key_off, key_len), where the search for key_n
+     * bytes found it: every other block of at least key_n bytes has at
+     * least key_len (best fit), so while last is pending and shorter than
+     * key_len, it is the best fit for any n >= key_n it holds, and an
+     * alloc of such an n carves it again without a search. */
+    size_t key_off, key_len, key_n;
+    /* That pair free gave last back its key: it is filed right, and still
+     * the best fit for any n >= key_n shorter than it, until another call. */
+    block_t *again;
+    /* The last free joined the block grown at its end and left it filed
+     * under its old length, grown_len (and its old key in leaf grown_leaf,
+     * at grown_idx): the next call files it again (avl_settle), unless
+     * that call frees the range that starts at its end and stops short of
+     * the next free block, at grown_next (t->size if none): a run of
+     * frees in address order, which only grows it. */
+    block_t *grown;
+    struct gomem__at_leaf *grown_leaf;
+    unsigned grown_idx;
+    size_t grown_len, grown_next;
     struct gomem__addrtree at;
 };
 
@@ -162,22 +182,40 @@ static inline void avl_unfile(struct gomem__avl *t, block_t *b)
         gomem__sc_clear(&t->map, c);
 }
 
-/* File the block the last alloc carved under its new key. Every call but
- * free_size, size and foreach_free (which read only offsets and lengths)
- * does this first, so every answer is as if it happened in alloc. */
-static void avl_settle(struct gomem__avl *t)
+/* File the block the last alloc carved, or the last free grew, under its
+ * new key. Every call but free_size, size and foreach_free (which read
+ * only offsets and lengths) does this first, so every answer is as if it
+ * happened at once. */
+static GOMEM__NOINLINE void avl_settle_pending(struct gomem__avl *t)
 {
     block_t *b = t->last;
     if (b) {
         size_t off = b->off, len = b->len;
         t->last = NULL;
-        b->off = t->last_off; /* its key in the tree */
-        b->len = len + t->last_n;
+        b->off = t->key_off; /* its key in the tree */
+        b->len = t->key_len;
         avl_unfile(t, b);
         b->off = off;
         b->len = len;
         avl_file(t, b);
     }
+    b = t->grown;
+    if (b) {
+        size_t len = b->len;
+        t->grown = NULL;
+        b->len = t->grown_len;
+        avl_unfile(t, b);
+        b->len = len;
+        avl_file(t, b);
+        gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
+    }
+}
+
+/* Most calls find nothing pending: test that here, file out of line. */
+static inline void avl_settle(struct gomem__avl *t)
+{
+    if (t->last || t->grown)
+        avl_settle_pending(t);
 }
 
 /* The best fit for n (<= t->size), or NULL. */
@@ -275,8 +313,23 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
+    block_t *b = t->last;
+    if (!b)
+        b = t->again;
+    t->again = NULL;
+    if (b && n >= t->key_n && n < b->len) {
+        /* The best fit again (see key_n): carve it again, still pending. */
+        t->last = b;
+        *off = b->off;
+        t->free -= n;
+        t->last_off = b->off;
+        t->last_n = n;
+        b->off += n;
+        b->len -= n;
+        return 0;
+    }
     avl_settle(t);
-    block_t *b = (block_t *)avl_best(t, n);
+    b = (block_t *)avl_best(t, n);
     if (!b)
         return -ENOMEM;
     *off = b->off;
@@ -287,8 +340,9 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
         return 0;
     }
     t->last = b;
-    t->last_off = b->off;
-    t->last_n = n;
+    t->key_off = t->last_off = b->off;
+    t->key_len = b->len;
+    t->key_n = t->last_n = n;
     b->off += n;
     b->len -= n;
     return 0;
@@ -301,10 +355,29 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
     if (c) {
         if (off == t->last_off && n == t->last_n) {
             /* [off, off + n) was carved from c's start and nothing changed
-             * since: it is allocated, c starts at its end, no free block
-             * ends at off, and c gets back the key it is filed under. */
-            t->last = NULL;
+             * since: it is allocated, c starts at its end and no free block
+             * ends at off. When that was c's only carve, c gets back the
+             * key it is filed under; else it is filed anew. */
             c->off = off;
+            c->len += n;
+            t->free += n;
+            if (off == t->key_off) {
+                t->last = NULL;
+                t->again = c;
+            } else {
+                avl_settle(t);
+            }
+            return 0;
+        }
+        avl_settle(t);
+    }
+    t->again = NULL;
+    c = t->grown;
+    if (c) {
+        if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+            /* [off, off + n) starts where c ends and ends before the next
+             * free block (n >= 1; no overflow: grown_next <= size): it is
+             * allocated, and joins c only. */
             c->len += n;
             t->free += n;
             return 0;
@@ -333,10 +406,14 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
         }
         avl_file(t, s);
     } else if (join_p) {
-        avl_unfile(t, p);
+        /* Filed again by the next call (avl_settle), unless it grows p
+         * again. */
+        t->grown = p;
+        t->grown_len = p->len;
+        t->grown_leaf = idx ? l : l->prev;
+        t->grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
+        t->grown_next = s ? s->off : t->size;
         p->len += n;
-        avl_file(t, p);
-        gomem__at_grew(&t->at, p, idx ? l : l->prev, idx ? idx - 1 : l->prev->h.n - 1);
     } else {
         block_t *b = gomem__at_block(&t->at);
         if (!b)
@@ -377,7 +454,7 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
-    t->last = NULL;
+    t->last = t->grown = t->again = NULL;
     avl_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }

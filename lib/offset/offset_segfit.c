@@ -46,9 +46,20 @@ struct gomem__segfit {
      * borrow), which only puts the bytes back. */
     block_t *last;
     size_t last_off, last_n;
+    size_t last_first; /* last's offset when it was filed (its first carve) */
     /* That free left everything as before the alloc: an alloc of last_n
      * again takes again without a search. */
     block_t *again;
+    /* The last free joined the block grown at its end and left it there:
+     * its key in leaf grown_leaf (at grown_idx), its class and the maxima
+     * still fit its old length. The next call settles it (seg_settle),
+     * unless that call frees the range that starts at its end again and
+     * stops short of the next free block, at grown_next (t->size if none):
+     * a run of frees in address order, which only grows it. */
+    block_t *grown;
+    struct gomem__at_leaf *grown_leaf;
+    unsigned grown_idx;
+    size_t grown_next;
     struct gomem__addrtree at;
 };
 
@@ -103,10 +114,11 @@ static inline void seg_refile(struct gomem__segfit *t, block_t *b)
     seg_push(t, b);
 }
 
-/* File the block the last alloc carved where its new length belongs. Every
+/* File the block the last alloc carved, or the last free grew, where its
+ * new length (and end) belongs. Every
  * call but free_size, size and foreach_free (which read only offsets and
  * lengths) does this first, so the policy is as if it happened in alloc. */
-static inline void seg_settle(struct gomem__segfit *t)
+static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
 {
     block_t *b = t->last;
     if (b) {
@@ -115,6 +127,20 @@ static inline void seg_settle(struct gomem__segfit *t)
             seg_refile(t, b);
         gomem__at_shrank(b);
     }
+    b = t->grown;
+    if (b) {
+        t->grown = NULL;
+        if (b->prev || seg_class(b->len) != b->cls)
+            seg_refile(t, b);
+        gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
+    }
+}
+
+/* Most calls find nothing pending: test that here, file out of line. */
+static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
+{
+    if (t->last || t->grown)
+        seg_settle_pending(t);
 }
 
 /* Set up [0, size) as the one free block; the tree is empty and a block
@@ -191,6 +217,19 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         return -ENOMEM;
     block_t *b = t->again;
     t->again = NULL;
+    block_t *c = t->last;
+    if (!b && c && n == t->last_n && c->len > n && seg_class(c->len) == c->cls) {
+        /* The last alloc took n bytes from c, the head of its class, and
+         * nothing changed since but c's start: c is still filed where its
+         * length belongs, every list and bit is as it was, so the policy
+         * picks c again. Carve it again; it stays pending. */
+        *off = c->off;
+        t->free -= n;
+        t->last_off = c->off;
+        c->off += n;
+        c->len -= n;
+        return 0;
+    }
     if (!b || n != t->last_n) {
         seg_settle(t);
         b = seg_choose(t, n);
@@ -204,7 +243,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->last_off = b->off;
+    t->last_off = t->last_first = b->off;
     t->last_n = n;
     b->off += n;
     b->len -= n;
@@ -224,19 +263,36 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
     if (c) {
         if (off == t->last_off && n == t->last_n) {
             /* [off, off + n) was carved from c's start and nothing changed
-             * since: it is allocated, c starts at its end, no free block
-             * ends at off, and c's class and maxima still fit its old
-             * length, which it gets back. */
-            t->last = NULL;
-            t->again = c;
+             * since: it is allocated, c starts at its end and no free block
+             * ends at off. When that was c's only carve since it was filed
+             * (off == last_first), c's class and maxima still fit the
+             * length it gets back; after several, they are filed now. */
             c->off = off;
+            c->len += n;
+            t->free += n;
+            if (off == t->last_first) {
+                t->last = NULL;
+                t->again = c;
+            } else {
+                seg_settle(t);
+            }
+            return 0;
+        }
+        seg_settle(t);
+    }
+    t->again = NULL;
+    c = t->grown;
+    if (c) {
+        if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+            /* [off, off + n) starts where c ends and ends before the next
+             * free block (n >= 1; no overflow: grown_next <= size): it is
+             * allocated, and joins c only. */
             c->len += n;
             t->free += n;
             return 0;
         }
         seg_settle(t);
     }
-    t->again = NULL;
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -261,9 +317,11 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
         gomem__at_longer(s); /* its end, the key, is unchanged */
     } else if (join_p) {
         p->len += n;
-        if (p->prev || seg_class(p->len) != p->cls)
-            seg_refile(t, p);
-        gomem__at_grew(&t->at, p, idx ? l : l->prev, idx ? idx - 1 : l->prev->h.n - 1);
+        /* Filed by the next call (seg_settle), unless it grows p again. */
+        t->grown = p;
+        t->grown_leaf = idx ? l : l->prev;
+        t->grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
+        t->grown_next = s ? s->off : t->size;
     } else {
         block_t *b = gomem__at_block(&t->at);
         if (!b)
@@ -304,7 +362,7 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     if (gomem__nodepool_reserve(&t->at.blks))
         return -ENOMEM;
     gomem__at_clear(&t->at);
-    t->last = t->again = NULL;
+    t->last = t->again = t->grown = NULL;
     seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
     return 0;
 }

@@ -636,6 +636,87 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 live_add(&l, off, n);
                 allocs++;
             }
+        } else if (op >= 97) {
+            /* A run, with no check in between (the checker settles what
+             * the variants leave pending): up to 8 allocs, of one size or
+             * of several, then maybe their frees in address order, each in
+             * one or two pieces, with a double free tried on the way. */
+            what = "run";
+            size_t n = test_range(&rng, 1, max_block / 4), offs[8], lens[8];
+            unsigned k = (unsigned)test_range(&rng, 2, 8), got = 0;
+            int mixed = test_range(&rng, 0, 2) == 0;
+            for (unsigned j = 0; j < k; j++) {
+                if (mixed)
+                    n = test_range(&rng, 1, max_block / 4);
+                size_t fit = model_fit(&m, v->policy, n);
+                size_t off = SIZE_MAX;
+                int r = v->alloc(t, n, &off);
+                if (fit == SIZE_MAX) {
+                    REQUIRE(r == -ENOMEM, "%s seed %#llx step %ld: run alloc(%zu) gave %d, no fit",
+                            v->name, (unsigned long long)seed, step, n, r);
+                    refused++;
+                    break;
+                }
+                REQUIRE(r == 0 && off == m.off[fit],
+                        "%s seed %#llx step %ld: run alloc(%zu) gave %d at %zu, expected %zu",
+                        v->name, (unsigned long long)seed, step, n, r, off, m.off[fit]);
+                model_take(&m, off, n);
+                offs[got] = off;
+                lens[got++] = n;
+                allocs++;
+            }
+            if (got && test_range(&rng, 0, 2) == 0) {
+                /* The last one back at once (a pair after several carves),
+                 * then one more alloc of any size. */
+                int r = v->release(t, offs[got - 1], lens[got - 1]);
+                REQUIRE(r == 0, "%s seed %#llx step %ld: run pair free gave %d", v->name,
+                        (unsigned long long)seed, step, r);
+                got--;
+                model_give(&m, offs[got], lens[got]);
+                n = test_range(&rng, 1, max_block / 4);
+                size_t fit = model_fit(&m, v->policy, n), off = SIZE_MAX;
+                r = v->alloc(t, n, &off);
+                REQUIRE(fit == SIZE_MAX ? r == -ENOMEM : r == 0 && off == m.off[fit],
+                        "%s seed %#llx step %ld: alloc(%zu) after a run pair gave %d at %zu",
+                        v->name, (unsigned long long)seed, step, n, r, off);
+                if (r == 0) {
+                    model_take(&m, off, n);
+                    offs[got] = off;
+                    lens[got++] = n;
+                    allocs++;
+                }
+            }
+            if (test_range(&rng, 0, 1)) {
+                for (unsigned j = 1; j < got; j++) /* address order */
+                    for (unsigned i = j; i > 0 && offs[i - 1] > offs[i]; i--) {
+                        size_t x = offs[i], y = lens[i];
+                        offs[i] = offs[i - 1];
+                        lens[i] = lens[i - 1];
+                        offs[i - 1] = x;
+                        lens[i - 1] = y;
+                    }
+                for (unsigned j = 0; j < got; j++) {
+                    n = lens[j];
+                    size_t h = test_range(&rng, 0, 2) ? n : test_range(&rng, 1, n);
+                    int r = v->release(t, offs[j], h);
+                    if (r == 0 && h < n)
+                        r = v->release(t, offs[j] + h, n - h) ? -1 : 0;
+                    REQUIRE(r == 0, "%s seed %#llx step %ld: run free(%zu, %zu) in pieces failed",
+                            v->name, (unsigned long long)seed, step, offs[j], n);
+                    model_give(&m, offs[j], n);
+                    if (test_range(&rng, 0, 3) == 0) {
+                        size_t a = test_range(&rng, 0, n - 1), before = v->free_size(t);
+                        r = v->release(t, offs[j] + a, test_range(&rng, 1, n));
+                        REQUIRE(r == -EINVAL && before == v->free_size(t),
+                                "%s seed %#llx step %ld: run double free gave %d", v->name,
+                                (unsigned long long)seed, step, r);
+                        invalid++;
+                    }
+                }
+            } else {
+                for (unsigned j = 0; j < got; j++)
+                    live_add(&l, offs[j], lens[j]);
+            }
         } else if (op < 95 && l.n > 0) {
             /* a whole allocation, its head, its tail or a middle piece */
             size_t i = (size_t)test_range(&rng, 0, l.n - 1);
