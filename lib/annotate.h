@@ -59,7 +59,19 @@
 #endif
 #ifdef GOMEM__ASAN
 #include <sanitizer/asan_interface.h>
-#define GOMEM__ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#include <stdint.h>
+/* ASan keeps one shadow byte per 8 bytes. Poisoning the granules at the
+ * ends of a range would rewrite shadow that a neighbouring allocation
+ * shares, perhaps in another thread at that moment: only the granules
+ * wholly inside the range are poisoned. (Unpoisoning only ever widens
+ * what is addressable, so it may touch the ends.) */
+static inline void gomem__asan_poison_inside(const void *p, size_t n)
+{
+    uintptr_t b = ((uintptr_t)p + 7) & ~(uintptr_t)7, e = ((uintptr_t)p + n) & ~(uintptr_t)7;
+    if (e > b)
+        ASAN_POISON_MEMORY_REGION((void *)b, e - b);
+}
+#define GOMEM__ASAN_POISON(p, n) gomem__asan_poison_inside(p, n)
 #define GOMEM__ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
 #define GOMEM__ASAN_POISON(p, n) ((void)(p), (void)(n))
