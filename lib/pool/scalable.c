@@ -1183,7 +1183,8 @@ struct scalable_walk {
 static int scalable_check_block(size_t off, size_t n, void *arg)
 {
     struct scalable_walk *w = arg;
-    if (off < w->hi && off + n > w->lo)
+    /* (an empty [low, end), low == end, meets nothing) */
+    if (w->lo < w->hi && off < w->hi && off + n > w->lo)
         return w->bad = 1;
     return 0;
 }
