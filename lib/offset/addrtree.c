@@ -2,9 +2,11 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addrtree.h"
+#include "sizeclass.h"
 
 #define FAN GOMEM__AT_FAN
 #define MINFILL GOMEM__AT_MIN
@@ -76,6 +78,66 @@ void gomem__at_destroy(struct gomem__addrtree *t)
 {
     gomem__nodepool_destroy(&t->nodes);
     gomem__nodepool_destroy(&t->blks);
+}
+
+int gomem__at_open(struct gomem__addrtree *t, int maxima, block_t ***lists, size_t nclass)
+{
+    *lists = calloc(nclass, sizeof **lists);
+    if (!*lists)
+        return -ENOMEM;
+    if (gomem__at_init(t, maxima)) {
+        free(*lists);
+        return -ENOMEM;
+    }
+    if (gomem__nodepool_reserve(&t->blks)) {
+        gomem__at_close(t, *lists);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void gomem__at_close(struct gomem__addrtree *t, block_t **lists)
+{
+    gomem__at_destroy(t);
+    free(lists);
+}
+
+int gomem__at_restart(struct gomem__addrtree *t, block_t ***lists, size_t *nclass, size_t size)
+{
+    size_t need = gomem__sc_class(size) + 1;
+    if (need > *nclass) {
+        block_t **l = realloc(*lists, need * sizeof *l);
+        if (!l)
+            return -ENOMEM;
+        *lists = l;
+        *nclass = need;
+    }
+    if (gomem__nodepool_reserve(&t->blks))
+        return -ENOMEM;
+    gomem__at_clear(t);
+    return 0;
+}
+
+block_t *gomem__at_start(struct gomem__addrtree *t, size_t size)
+{
+    block_t *b = gomem__at_block(t);
+    b->off = 0;
+    b->len = size;
+    unsigned idx;
+    leaf_t *l = gomem__at_find(t, 0, &idx);
+    gomem__at_insert(t, l, idx, b); /* an empty root leaf: no split */
+    return b;
+}
+
+int gomem__at_foreach(const struct gomem__addrtree *t, int (*fn)(size_t, size_t, void *),
+                      void *arg)
+{
+    for (const block_t *b = gomem__at_first(t); b; b = gomem__at_next(b)) {
+        int r = fn(b->off, b->len, arg);
+        if (r)
+            return r;
+    }
+    return 0;
 }
 
 static void at_release(struct gomem__addrtree *t, node_t *x)

@@ -74,6 +74,25 @@ struct gomem__addrtree {
 /* An empty tree (its root leaf allocated); -ENOMEM. maxima: see above. */
 int gomem__at_init(struct gomem__addrtree *t, int maxima);
 void gomem__at_destroy(struct gomem__addrtree *t);
+
+/* What both variants set up and tear down alike: the tree, a block record
+ * reserved for gomem__at_start, and *lists, the size side's nclass list
+ * heads (or tree roots), zeroed. 0, or -ENOMEM with nothing allocated. */
+int gomem__at_open(struct gomem__addrtree *t, int maxima, struct gomem__block ***lists,
+                   size_t nclass);
+void gomem__at_close(struct gomem__addrtree *t, struct gomem__block **lists);
+/* Before a reset to size bytes: grow *lists to the classes size needs
+ * (*nclass: their count, never lowered), reserve the record gomem__at_start
+ * takes, then empty the tree. 0, or -ENOMEM with nothing changed. */
+int gomem__at_restart(struct gomem__addrtree *t, struct gomem__block ***lists, size_t *nclass,
+                      size_t size);
+/* An empty tree (after open or restart) gets [0, size) as its one block,
+ * which is returned for the size side to file. Cannot fail. */
+struct gomem__block *gomem__at_start(struct gomem__addrtree *t, size_t size);
+/* Call fn(off, len, arg) on every block in address order, stopping at the
+ * first nonzero return, which is returned. */
+int gomem__at_foreach(const struct gomem__addrtree *t, int (*fn)(size_t, size_t, void *),
+                      void *arg);
 /* Give every block and node back to the pools: the tree is empty again.
  * Needs no memory. */
 void gomem__at_clear(struct gomem__addrtree *t);

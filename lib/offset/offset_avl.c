@@ -241,21 +241,14 @@ static const block_t *avl_best(const struct gomem__avl *t, size_t n)
     return x;
 }
 
-/* Set up [0, size) as the one free block; the tree is empty and a block
- * record is reserved. */
-static void avl_init_range(struct gomem__avl *t, size_t size, size_t nclass)
+/* Set up [0, size) as the one free block, the tree empty (after open or
+ * restart). */
+static void avl_init_range(struct gomem__avl *t, size_t size)
 {
     memset(&t->map, 0, sizeof t->map);
-    memset(t->root, 0, nclass * sizeof *t->root);
-    t->nclass = nclass;
+    memset(t->root, 0, t->nclass * sizeof *t->root);
     t->size = t->free = size;
-    block_t *b = gomem__at_block(&t->at);
-    b->off = 0;
-    b->len = size;
-    unsigned idx;
-    struct gomem__at_leaf *l = gomem__at_find(&t->at, 0, &idx);
-    gomem__at_insert(&t->at, l, idx, b); /* an empty root leaf: no split */
-    avl_file(t, b);
+    avl_file(t, gomem__at_start(&t->at, size));
 }
 
 struct gomem__avl *gomem__avl_new(size_t size)
@@ -265,31 +258,21 @@ struct gomem__avl *gomem__avl_new(size_t size)
         return NULL;
     }
     struct gomem__avl *t = calloc(1, sizeof *t);
-    size_t nclass = gomem__sc_class(size) + 1;
     if (!t)
         return NULL;
-    t->root = calloc(nclass, sizeof *t->root);
-    if (!t->root || gomem__at_init(&t->at, 0)) {
-        free(t->root);
+    t->nclass = gomem__sc_class(size) + 1;
+    if (gomem__at_open(&t->at, 0, &t->root, t->nclass)) {
         free(t);
         errno = ENOMEM;
         return NULL;
     }
-    if (gomem__nodepool_reserve(&t->at.blks)) {
-        gomem__at_destroy(&t->at);
-        free(t->root);
-        free(t);
-        errno = ENOMEM;
-        return NULL;
-    }
-    avl_init_range(t, size, nclass);
+    avl_init_range(t, size);
     return t;
 }
 
 void gomem__avl_destroy(struct gomem__avl *t)
 {
-    gomem__at_destroy(&t->at);
-    free(t->root);
+    gomem__at_close(&t->at, t->root);
     free(t);
 }
 
@@ -444,31 +427,17 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
 {
     if (size == 0)
         return -EINVAL;
-    size_t nclass = gomem__sc_class(size) + 1;
-    if (nclass > t->nclass) {
-        block_t **r = realloc(t->root, nclass * sizeof *r);
-        if (!r)
-            return -ENOMEM;
-        t->root = r;
-    }
-    if (gomem__nodepool_reserve(&t->at.blks))
-        return -ENOMEM;
-    gomem__at_clear(&t->at);
+    int r = gomem__at_restart(&t->at, &t->root, &t->nclass, size);
+    if (r)
+        return r;
     t->last = t->grown = t->again = NULL;
-    avl_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
+    avl_init_range(t, size);
     return 0;
 }
 
 int gomem__avl_foreach_free(const struct gomem__avl *t, gomem_allocator_visit_fn fn, void *arg)
 {
-    if (!fn)
-        return -EINVAL;
-    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
-        int r = fn(b->off, b->len, arg);
-        if (r)
-            return r;
-    }
-    return 0;
+    return fn ? gomem__at_foreach(&t->at, fn, arg) : -EINVAL;
 }
 
 /* The height of the address index: its levels. */

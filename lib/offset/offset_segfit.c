@@ -143,21 +143,14 @@ static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
         seg_settle_pending(t);
 }
 
-/* Set up [0, size) as the one free block; the tree is empty and a block
- * record is reserved. */
-static void seg_init_range(struct gomem__segfit *t, size_t size, size_t nclass)
+/* Set up [0, size) as the one free block, the tree empty (after open or
+ * restart). */
+static void seg_init_range(struct gomem__segfit *t, size_t size)
 {
     memset(&t->map, 0, sizeof t->map);
-    memset(t->head, 0, nclass * sizeof *t->head);
-    t->nclass = nclass;
+    memset(t->head, 0, t->nclass * sizeof *t->head);
     t->size = t->free = size;
-    block_t *b = gomem__at_block(&t->at);
-    b->off = 0;
-    b->len = size;
-    unsigned idx;
-    struct gomem__at_leaf *l = gomem__at_find(&t->at, 0, &idx);
-    gomem__at_insert(&t->at, l, idx, b); /* an empty root leaf: no split */
-    seg_push(t, b);
+    seg_push(t, gomem__at_start(&t->at, size));
 }
 
 struct gomem__segfit *gomem__segfit_new(size_t size)
@@ -167,31 +160,21 @@ struct gomem__segfit *gomem__segfit_new(size_t size)
         return NULL;
     }
     struct gomem__segfit *t = calloc(1, sizeof *t);
-    size_t nclass = seg_class(size) + 1;
     if (!t)
         return NULL;
-    t->head = calloc(nclass, sizeof *t->head);
-    if (!t->head || gomem__at_init(&t->at, 1)) {
-        free(t->head);
+    t->nclass = seg_class(size) + 1;
+    if (gomem__at_open(&t->at, 1, &t->head, t->nclass)) {
         free(t);
         errno = ENOMEM;
         return NULL;
     }
-    if (gomem__nodepool_reserve(&t->at.blks)) {
-        gomem__at_destroy(&t->at);
-        free(t->head);
-        free(t);
-        errno = ENOMEM;
-        return NULL;
-    }
-    seg_init_range(t, size, nclass);
+    seg_init_range(t, size);
     return t;
 }
 
 void gomem__segfit_destroy(struct gomem__segfit *t)
 {
-    gomem__at_destroy(&t->at);
-    free(t->head);
+    gomem__at_close(&t->at, t->head);
     free(t);
 }
 
@@ -352,32 +335,18 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
 {
     if (size == 0)
         return -EINVAL;
-    size_t nclass = seg_class(size) + 1;
-    if (nclass > t->nclass) {
-        block_t **h = realloc(t->head, nclass * sizeof *h);
-        if (!h)
-            return -ENOMEM;
-        t->head = h;
-    }
-    if (gomem__nodepool_reserve(&t->at.blks))
-        return -ENOMEM;
-    gomem__at_clear(&t->at);
+    int r = gomem__at_restart(&t->at, &t->head, &t->nclass, size);
+    if (r)
+        return r;
     t->last = t->again = t->grown = NULL;
-    seg_init_range(t, size, nclass > t->nclass ? nclass : t->nclass);
+    seg_init_range(t, size);
     return 0;
 }
 
 int gomem__segfit_foreach_free(const struct gomem__segfit *t, gomem_allocator_visit_fn fn,
                                void *arg)
 {
-    if (!fn)
-        return -EINVAL;
-    for (const block_t *b = gomem__at_first(&t->at); b; b = gomem__at_next(b)) {
-        int r = fn(b->off, b->len, arg);
-        if (r)
-            return r;
-    }
-    return 0;
+    return fn ? gomem__at_foreach(&t->at, fn, arg) : -EINVAL;
 }
 
 size_t gomem__segfit_depth(const struct gomem__segfit *t)
