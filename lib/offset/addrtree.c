@@ -201,9 +201,17 @@ static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap)
 }
 
 /* Set x's max, arg and other from its entries. */
-static void rescan(node_t *x)
+static void rescan_node(node_t *x)
 {
     scan(x, &x->max, &x->other, &x->arg);
+}
+
+/* The same, in a tree that keeps maxima: one without (the two-tree
+ * variant, which never asks for a fit here) pays nothing for them. */
+static inline void rescan(const struct gomem__addrtree *t, node_t *x)
+{
+    if (t->maxima)
+        rescan_node(x);
 }
 
 /* x's parent as a node, or NULL at the root (no member access through a
@@ -227,7 +235,7 @@ void gomem__at_update(node_t *x, const void *who, size_t v)
             if (v >= x->other)
                 x->max = v;
             else
-                rescan(x);
+                rescan_node(x);
             if (x->max == old)
                 return;
         } else {
@@ -242,16 +250,18 @@ void gomem__at_update(node_t *x, const void *who, size_t v)
 }
 
 /* Rescan every node from x to the root. */
-static void fix_max_all(node_t *x)
+static void fix_max_all(const struct gomem__addrtree *t, node_t *x)
 {
     for (; x; x = up(x))
-        rescan(x);
+        rescan(t, x);
 }
 
 /* The entry who of x grew to hold len. */
-static inline void raise_max(node_t *x, const void *who, size_t len)
+static inline void raise_max(const struct gomem__addrtree *t, node_t *x, const void *who,
+                             size_t len)
 {
-    gomem__at_update(x, who, len);
+    if (t->maxima)
+        gomem__at_update(x, who, len);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -300,7 +310,7 @@ static void insert_parent(struct gomem__addrtree *t, node_t *left, size_t sep, n
         r->child[1] = right;
         r->sep[0] = sep;
         left->parent = right->parent = r;
-        rescan(&r->h);
+        rescan(t, &r->h);
         t->root = &r->h;
         t->height++;
         return;
@@ -348,8 +358,8 @@ static void insert_parent(struct gomem__addrtree *t, node_t *left, size_t sep, n
     }
     for (unsigned i = 0; i < h; i++)
         p->child[i]->parent = p;
-    rescan(&p->h);
-    rescan(&q->h);
+    rescan(t, &p->h);
+    rescan(t, &q->h);
     insert_parent(t, &p->h, s[h - 1], &q->h);
 }
 
@@ -387,12 +397,12 @@ static GOMEM__NOINLINE void leaf_split_insert(struct gomem__addrtree *t, leaf_t 
     if (l->next)
         l->next->prev = r;
     l->next = r;
-    rescan(&l->h);
-    rescan(&r->h);
+    rescan(t, &l->h);
+    rescan(t, &r->h);
     if (idx == FAN) /* the new key is the last of r: it may pass r's bound */
         raise_sep(&l->h, key);
     insert_parent(t, &l->h, l->end[h - 1], &r->h);
-    fix_max_all(&r->h);
+    fix_max_all(t, &r->h);
 }
 
 int gomem__at_insert(struct gomem__addrtree *t, leaf_t *l, unsigned idx, block_t *b)
@@ -414,7 +424,7 @@ int gomem__at_insert(struct gomem__addrtree *t, leaf_t *l, unsigned idx, block_t
         b->leaf = l;
         if (idx == n)
             raise_sep(&l->h, key);
-        raise_max(&l->h, b, b->len);
+        raise_max(t, &l->h, b, b->len);
     }
     t->blocks++;
     return 0;
@@ -468,7 +478,7 @@ static leaf_t *rebalance_leaf(struct gomem__addrtree *t, leaf_t *x)
         a->next = b->next;
         if (b->next)
             b->next->prev = a;
-        rescan(&a->h);
+        rescan(t, &a->h);
         gomem__nodepool_put(&t->nodes, b);
         drop_child(t, p, j);
         return a;
@@ -503,8 +513,8 @@ static leaf_t *rebalance_leaf(struct gomem__addrtree *t, leaf_t *x)
         b->h.n = nb + k;
     }
     p->sep[j] = a->end[a->h.n - 1];
-    rescan(&a->h);
-    rescan(&b->h);
+    rescan(t, &a->h);
+    rescan(t, &b->h);
     return a;
 }
 
@@ -526,7 +536,7 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
                 a->sep[na + i] = b->sep[i];
         }
         a->h.n = na + nb;
-        rescan(&a->h);
+        rescan(t, &a->h);
         gomem__nodepool_put(&t->nodes, b);
         drop_child(t, p, j);
         return;
@@ -569,8 +579,8 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
         b->h.n = nb + k;
     }
     p->sep[j] = s;
-    rescan(&a->h);
-    rescan(&b->h);
+    rescan(t, &a->h);
+    rescan(t, &b->h);
 }
 
 void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
@@ -587,15 +597,15 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     t->blocks--;
     gomem__nodepool_put(&t->blks, b);
     if (n - 1 >= MINFILL || !l->h.parent) {
-        if (l->h.arg == b) {
-            rescan(&l->h);
+        if (t->maxima && l->h.arg == b) {
+            rescan_node(&l->h);
             gomem__at_update(up(&l->h), l, l->h.max);
         }
         return;
     }
     /* Every node the rebalance touched is on the path from the leaf it
      * returns to the root or a sibling of one (whose maximum it set). */
-    fix_max_all(&rebalance_leaf(t, l)->h);
+    fix_max_all(t, &rebalance_leaf(t, l)->h);
 }
 
 /* ---------------------------------------------------------------- changes */
@@ -607,7 +617,7 @@ void gomem__at_grew(struct gomem__addrtree *t, block_t *b, leaf_t *l, unsigned i
     l->end[i] = end;
     if (i + 1 == l->h.n)
         raise_sep(&l->h, end);
-    raise_max(&l->h, b, b->len);
+    raise_max(t, &l->h, b, b->len);
 }
 
 block_t *gomem__at_first_fit(const struct gomem__addrtree *t, size_t n)

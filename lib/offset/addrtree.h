@@ -63,9 +63,10 @@ struct gomem__addrtree {
     struct gomem__at_node *root;
     size_t height;                   /* levels: 1 when the root is a leaf */
     size_t blocks;
-    /* 1: the maxima are kept exact (the caller reports every shrink with
-     * gomem__at_shrank) and gomem__at_first_fit may be used. 0: they are
-     * only upper bounds, and neither is checked nor used. */
+    /* 1: the maxima are kept exact (the caller reports every length change
+     * with gomem__at_shrank/longer) and gomem__at_first_fit may be used.
+     * 0: they are not kept at all (no node's max means anything), and
+     * neither may be used. */
     int maxima;
     struct gomem__nodepool nodes;    /* leaves and inner nodes */
     struct gomem__nodepool blks;     /* struct gomem__block */
