@@ -32,7 +32,12 @@ struct gomem__at_inner;
 struct gomem__block {
     size_t off, len;
     struct gomem__at_leaf *leaf;       /* the leaf that holds it */
-    struct gomem__block *next, *prev;  /* owned by the size side */
+    /* Owned by the size side: list or tree links. */
+    struct gomem__block *next;
+    union {
+        struct gomem__block *prev;
+        struct gomem__block **pprev; /* the pointer that points to this block */
+    };
     uint32_t cls, aux;                 /* owned by the size side */
 };
 

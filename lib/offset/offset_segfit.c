@@ -37,8 +37,9 @@ typedef struct gomem__block block_t;
 struct gomem__segfit {
     size_t size, free;
     size_t nclass;            /* classes that lengths up to size use */
-    struct gomem__sc_map map; /* bit c: head[c] != NULL */
-    block_t **head;           /* nclass lists */
+    struct gomem__sc_map map; /* bit c: head[c] != &nil */
+    block_t **head;           /* nclass lists, each ending at &nil */
+    block_t nil;
     /* The last alloc carved [last_off, last_off + last_n) from the start of
      * last, the head of its class, and left it there: its class and the
      * tree's maxima are settled by the next call (seg_settle), unless that
@@ -66,39 +67,39 @@ struct gomem__segfit {
 #define seg_class gomem__sc_class
 #define seg_fit_class gomem__sc_fit_class
 
+/* The class lists end at t->nil, an empty block (length 0) that fits
+ * nothing, rather than NULL, and each block keeps the address of the
+ * pointer to it: filing and unfiling take no branch on the data. */
 static inline void seg_push(struct gomem__segfit *t, block_t *b)
 {
     size_t c = seg_class(b->len);
     block_t *h = t->head[c];
     b->cls = (uint32_t)c;
-    b->prev = NULL;
     b->next = h;
-    if (h)
-        h->prev = b;
-    else
-        gomem__sc_set(&t->map, c);
+    b->pprev = &t->head[c];
+    h->pprev = &b->next; /* t->nil's, when the class was empty: unused */
     t->head[c] = b;
+    gomem__sc_set(&t->map, c);
 }
 
 static inline void seg_unlink(struct gomem__segfit *t, block_t *b)
 {
-    if (b->next)
-        b->next->prev = b->prev;
-    if (b->prev) {
-        b->prev->next = b->next;
-    } else {
-        size_t c = b->cls;
-        t->head[c] = b->next;
-        if (!b->next)
-            gomem__sc_clear(&t->map, c);
-    }
+    *b->pprev = b->next;
+    b->next->pprev = b->pprev;
+    gomem__sc_clear_if(&t->map, b->cls, t->head[b->cls] == &t->nil);
+}
+
+/* b heads its class's list. */
+static inline int seg_is_head(const struct gomem__segfit *t, const block_t *b)
+{
+    return b->pprev == &t->head[b->cls];
 }
 
 /* The block alloc(n) takes, or NULL; n <= t->size. */
 static SEG_ALWAYS_INLINE block_t *seg_choose(const struct gomem__segfit *t, size_t n)
 {
     block_t *b = t->head[seg_class(n)];
-    if (b && b->len >= n)
+    if (b->len >= n) /* t->nil when the class is empty: length 0 */
         return b;
     size_t c = gomem__sc_search(&t->map, seg_fit_class(n));
     if (GOMEM__LIKELY(c != SIZE_MAX))
@@ -130,7 +131,7 @@ static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
     b = t->grown;
     if (b) {
         t->grown = NULL;
-        if (b->prev || seg_class(b->len) != b->cls)
+        if (!seg_is_head(t, b) || seg_class(b->len) != b->cls)
             seg_refile(t, b);
         gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
     }
@@ -148,7 +149,8 @@ static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
 static void seg_init_range(struct gomem__segfit *t, size_t size)
 {
     memset(&t->map, 0, sizeof t->map);
-    memset(t->head, 0, t->nclass * sizeof *t->head);
+    for (size_t c = 0; c < t->nclass; c++)
+        t->head[c] = &t->nil;
     t->size = t->free = size;
     seg_push(t, gomem__at_start(&t->at, size));
 }
@@ -201,7 +203,9 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     block_t *b = t->again;
     t->again = NULL;
     block_t *c = t->last;
-    if (!b && c && n == t->last_n && c->len > n && seg_class(c->len) == c->cls) {
+    /* n first: it decides alone in a run of random sizes, and is always
+     * true in a run of pairs, so the branch predicts either way. */
+    if (n == t->last_n && c && !b && c->len > n && seg_class(c->len) == c->cls) {
         /* The last alloc took n bytes from c, the head of its class, and
          * nothing changed since but c's start: c is still filed where its
          * length belongs, every list and bit is as it was, so the policy
@@ -230,7 +234,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     t->last_n = n;
     b->off += n;
     b->len -= n;
-    if (b->prev) { /* not a head: file it now, as the policy says */
+    if (!seg_is_head(t, b)) { /* file it now, as the policy says */
         seg_refile(t, b);
         gomem__at_shrank(b);
     } else {
@@ -295,7 +299,7 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
             s->len += p->len;
             gomem__at_remove(&t->at, p);
         }
-        if (s->prev || seg_class(s->len) != s->cls)
+        if (!seg_is_head(t, s) || seg_class(s->len) != s->cls)
             seg_refile(t, s);
         gomem__at_longer(s); /* its end, the key, is unchanged */
     } else if (join_p) {
@@ -387,11 +391,13 @@ int gomem__segfit_check(const struct gomem__segfit *t)
     size_t listed = 0;
     for (size_t c = 0; c < GOMEM__SC_MAX; c++) {
         int bit = gomem__sc_has(&t->map, c);
-        const block_t *h = c < t->nclass ? t->head[c] : NULL;
-        if (bit != (h != NULL))
+        const block_t *h = c < t->nclass ? t->head[c] : &t->nil;
+        if (bit != (h != &t->nil))
             return SEG_FAIL("bitmap bit of class %zu is %d\n", c, bit);
-        for (const block_t *b = h, *prev = NULL; b; prev = b, b = b->next) {
-            if (b->prev != prev || b->cls != c)
+        for (block_t *const *pp = c < t->nclass ? &t->head[c] : NULL; pp && *pp != &t->nil;
+             pp = &(*pp)->next) {
+            const block_t *b = *pp;
+            if (b->pprev != pp || b->cls != c)
                 return SEG_FAIL("class %zu list broken\n", c);
             if (++listed > blocks)
                 return SEG_FAIL("class lists hold more blocks than the tree\n");

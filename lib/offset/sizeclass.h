@@ -53,6 +53,14 @@ static inline void gomem__sc_clear(struct gomem__sc_map *m, size_t c)
         m->top &= ~(1ULL << (c >> 6));
 }
 
+/* Clear c's bit when empty is 1, without a branch. */
+static inline void gomem__sc_clear_if(struct gomem__sc_map *m, size_t c, int empty)
+{
+    size_t w = c >> 6;
+    m->word[w] &= ~((uint64_t)empty << (c & 63));
+    m->top &= ~((uint64_t)(m->word[w] == 0) << w);
+}
+
 static inline int gomem__sc_has(const struct gomem__sc_map *m, size_t c)
 {
     return (int)(m->word[c >> 6] >> (c & 63)) & 1;
