@@ -10,6 +10,10 @@
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
+/* Debug builds put a redzone after each allocation that has room for one
+ * (internal.h); 0 in other builds. */
+#define RZ GOMEM__REDZONE
+
 static const struct gomem__backing *const backings[] = {&gomem__backing_heap, &gomem__backing_mmap,
                                                         &gomem__backing_buddy};
 
@@ -33,13 +37,13 @@ START_TEST(test_backings)
 
     gomem_arena *a = gomem__arena_new_with(bk, 8192);
     ck_assert_ptr_nonnull(a);
-    unsigned char *p = gomem_arena_malloc(a, 100), *q = gomem_arena_malloc(a, 8092);
+    unsigned char *p = gomem_arena_malloc(a, 100), *q = gomem_arena_malloc(a, 8092 - RZ);
     ck_assert_ptr_eq(p, a->base);
-    ck_assert_ptr_eq(q, a->base + 100);
+    ck_assert_ptr_eq(q, a->base + 100 + RZ);
     memset(p, 1, 100);
-    memset(q, 2, 8092);
+    memset(q, 2, 8092 - RZ);
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
-    ck_assert_int_eq(gomem_arena_free(a, q + 10, 8082), 0); /* tail */
+    ck_assert_int_eq(gomem_arena_free(a, q + 10, 8082 - RZ), 0); /* tail */
     ck_assert_int_eq(gomem_arena_free(a, p, 100), 0);
     ck_assert_int_eq(gomem_arena_free(a, q, 10), 0);
     ck_assert_uint_eq(gomem_arena_free_size(a), 8192);
@@ -77,8 +81,8 @@ START_TEST(test_api)
     ck_assert_int_eq(gomem_arena_contains(a, p - 1), 0);
     ck_assert_int_eq(gomem_arena_contains(NULL, p), 0);
     ck_assert_int_eq(gomem_arena_contains(a, NULL), 0);
-    unsigned char *q = gomem_arena_malloc(a, 4000);
-    ck_assert_ptr_eq(q, p + 1000);
+    unsigned char *q = gomem_arena_malloc(a, 4000 - RZ); /* no room for a redzone */
+    ck_assert_ptr_eq(q, p + 1000 + RZ);
     EXPECT_NULL_ERRNO(gomem_arena_find(a, 1), ENOMEM);
     EXPECT_NULL_ERRNO(gomem_arena_find(a, 0), EINVAL);
     EXPECT_NULL_ERRNO(gomem_arena_find(NULL, 1), EINVAL);
@@ -93,10 +97,21 @@ START_TEST(test_api)
     ck_assert_int_eq(gomem_arena_free(a, p + 100, 100), 0);         /* middle */
     ck_assert_int_eq(gomem_arena_free(a, p + 150, 100), -EINVAL);   /* overlaps free */
     ck_assert_int_eq(gomem_arena_free(a, p + 100, 100), -EINVAL);   /* double */
-    ck_assert_uint_eq(gomem_arena_free_size(a), 100);
+    ck_assert_uint_eq(gomem_arena_free_size(a), 100 + RZ); /* q is RZ smaller */
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
     ck_assert_int_eq(gomem_arena_free(a, p, 100), 0);               /* head */
-    ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), 0);        /* across allocations */
+    if (RZ) {
+        /* A range that holds a redzone byte is refused; one that ends
+         * where a redzone starts frees it too. */
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), -EINVAL);
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 801), -EINVAL);
+        ck_assert_int_eq(gomem_arena_free(a, p + 1000 + RZ - 1, 2), -EINVAL);
+        ck_assert_uint_eq(gomem_arena_free_size(a), 200 + RZ);
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 800), 0);
+        ck_assert_int_eq(gomem_arena_free(a, q, 4000 - RZ), 0);
+    } else {
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), 0);    /* across allocations */
+    }
     ck_assert_uint_eq(gomem_arena_free_size(a), 5000);
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
     gomem_arena_destroy(a);
@@ -322,7 +337,7 @@ START_TEST(test_model)
     long steps = test_steps(200000);
     const size_t size = 16384;
     gomem_arena *a = gomem_arena_new(size);
-    unsigned char map[16384] = {0};
+    unsigned char map[16384] = {0}, rz[16384 + RZ] = {0}; /* rz: redzone bytes */
     for (long step = 0; step < steps; step++) {
         size_t off = test_range(&rng, 0, size - 1), n = test_range(&rng, 1, 512);
         if (n > size - off)
@@ -335,14 +350,28 @@ START_TEST(test_model)
             if (p) {
                 size_t o = (size_t)(p - a->base);
                 for (size_t i = o; i < o + n; i++) {
-                    REQUIRE(!map[i], "seed %#llx step %ld: overlap", (unsigned long long)seed, step);
+                    REQUIRE(!map[i] && !rz[i], "seed %#llx step %ld: overlap", (unsigned long long)seed, step);
                     map[i] = (unsigned char)(1 + ((i * 7) % 255));
                     p[i - o] = map[i];
                 }
+#ifdef GOMEM__DEBUG
+                if (gomem__rz_at(a, p + n)) {
+                    for (size_t i = o + n; i < o + n + RZ; i++) {
+                        REQUIRE(i < size && !map[i] && !rz[i], "seed %#llx step %ld: redzone overlap",
+                                (unsigned long long)seed, step);
+                        rz[i] = 1;
+                    }
+                } else {
+                    REQUIRE(o + n + RZ > size || map[o + n] || rz[o + n] ||
+                                gomem_arena_find(a, n + RZ) == NULL,
+                            "seed %#llx step %ld: no redzone though there was room",
+                            (unsigned long long)seed, step);
+                }
+#endif
             } else {
                 size_t run = 0, best = 0;
                 for (size_t i = 0; i < size; i++) {
-                    run = map[i] ? 0 : run + 1;
+                    run = map[i] || rz[i] ? 0 : run + 1;
                     best = run > best ? run : best;
                 }
                 REQUIRE(errno == ENOMEM && best < n, "seed %#llx step %ld: no room for %zu, free run %zu",
@@ -357,8 +386,11 @@ START_TEST(test_model)
             int r = gomem_arena_free(a, a->base + off, n);
             REQUIRE(r == (all_used ? 0 : -EINVAL), "seed %#llx step %ld: free = %d",
                           (unsigned long long)seed, step, r);
-            if (r == 0)
+            if (r == 0) {
                 memset(map + off, 0, n);
+                if (rz[off + n]) /* the allocation's redzone goes with its last bytes */
+                    memset(rz + off + n, 0, RZ);
+            }
         }
         REQUIRE(gomem__arena_check(a, 0) == 0, "seed %#llx step %ld: check", (unsigned long long)seed, step);
     }
