@@ -72,6 +72,10 @@ int gomem__rz_take(gomem_arena *a, const unsigned char *at);
 void gomem__rz_untake(gomem_arena *a, const unsigned char *at);
 void gomem__rz_reset(gomem_arena *a);
 int gomem__rz_at(gomem_arena *a, const unsigned char *at);
+/* used + free == size and redzones within used, with a message on stderr
+ * when not: what debug builds check after each arena call, in O(1) (the
+ * offset allocator checks its tree itself). 0 or -EFAULT. */
+int gomem__arena_check_quick(const gomem_arena *a);
 #endif
 
 #endif /* GOMEM_ARENA_H */

@@ -842,7 +842,8 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
  * a release build (the chunk is refilled for n, not n + GOMEM__REDZONE),
  * so capacity and arenas are the same. */
 
-/* Under the lock: the arenas in order, and the one that holds p whole. */
+/* Under the lock: the arenas in order, and the byte accounting of the one
+ * that holds p (its offset allocator checks its tree itself). */
 static int scalable_check_at(gomem_scalable *s, const void *p)
 {
     int r = 0;
@@ -853,7 +854,7 @@ static int scalable_check_at(gomem_scalable *s, const void *p)
             r = -EFAULT;
         }
     gomem_arena *a = r ? NULL : scalable_owner(s, p);
-    if (a && (gomem__arena_check(a, 0) != 0 || a->rz_bytes > a->used))
+    if (a && gomem__arena_check_quick(a) != 0)
         r = -EFAULT;
     gomem__unlock(&s->lock);
     return r;
