@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "annotate.h"
 #include "pool/arena.h"
 #include "pool/buddy.h"
 #include "testutil.h"
@@ -399,6 +400,34 @@ START_TEST(test_model)
 }
 END_TEST
 
+#ifdef GOMEM__DEBUG
+/* Debug builds fill freed bytes with GOMEM__FREE_PATTERN: read back (made
+ * readable to memcheck and ASan for the purpose, then inaccessible again),
+ * a freed byte is the pattern, and its neighbours kept their contents. */
+START_TEST(test_free_pattern)
+{
+    gomem_arena *a = gomem_arena_new(4096);
+    ck_assert_ptr_nonnull(a);
+    unsigned char *p = gomem_arena_malloc(a, 100);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x11, 100);
+    ck_assert_int_eq(gomem_arena_free(a, p + 10, 20), 0);
+    GOMEM__ASAN_UNPOISON(p + 10, 20);
+    GOMEM__MC_DEFINED(p + 10, 20);
+    for (size_t i = 10; i < 30; i++)
+        ck_assert_uint_eq(p[i], GOMEM__FREE_PATTERN);
+    GOMEM__POOL_FREED(p + 10, 20);
+    ck_assert_uint_eq(p[9], 0x11);
+    ck_assert_uint_eq(p[30], 0x11);
+    ck_assert_int_eq(gomem_arena_free(a, p, 10), 0);
+    ck_assert_int_eq(gomem_arena_free(a, p + 30, 70), 0); /* with its redzone */
+    ck_assert_uint_eq(gomem_arena_free_size(a), 4096);
+    ck_assert_int_eq(gomem__arena_check(a, 0), 0);
+    gomem_arena_destroy(a);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("arena");
@@ -412,6 +441,9 @@ int main(void)
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_model);
+#ifdef GOMEM__DEBUG
+    tcase_add_test(tc, test_free_pattern);
+#endif
     suite_add_tcase(s, tc);
     return test_run(s);
 }

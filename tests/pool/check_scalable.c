@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "annotate.h"
 #include "pool/arena.h"
 #include "pool/scalable.h"
 #include "testutil.h"
@@ -686,6 +687,55 @@ START_TEST(test_model)
 }
 END_TEST
 
+#ifdef GOMEM__DEBUG
+/* Debug builds fill freed bytes with GOMEM__FREE_PATTERN on each of the
+ * scalable allocator's free paths: back to the owner's chunk tail, held
+ * back by the owner, and through the lock (another thread). Each freed
+ * range is made readable to the tools, read, and made inaccessible again. */
+static int freed_is_pattern(unsigned char *p, size_t n)
+{
+    int ok = 1;
+    GOMEM__ASAN_UNPOISON(p, n);
+    GOMEM__MC_DEFINED(p, n);
+    for (size_t i = 0; i < n; i++)
+        ok &= p[i] == GOMEM__FREE_PATTERN;
+    GOMEM__POOL_FREED(p, n);
+    return ok;
+}
+
+static void *free_elsewhere(void *arg)
+{
+    void **job = arg;
+    job[2] = (void *)(intptr_t)gomem_scalable_free(job[0], job[1], 64);
+    return NULL;
+}
+
+START_TEST(test_free_pattern)
+{
+    gomem_scalable *s = gomem_scalable_new(65536);
+    unsigned char *a = gomem_scalable_malloc(s, 64), *b = gomem_scalable_malloc(s, 64);
+    unsigned char *c = gomem_scalable_malloc(s, 64);
+    ck_assert(a && b && c);
+    memset(a, 0x22, 64);
+    memset(b, 0x22, 64);
+    memset(c, 0x22, 64);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 64), 0); /* held back by the owner */
+    ck_assert(freed_is_pattern(b, 64));
+    ck_assert_int_eq(gomem_scalable_free(s, c, 64), 0); /* back to the tail */
+    ck_assert(freed_is_pattern(c, 64));
+    void *job[3] = {s, a, (void *)(intptr_t)1};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, free_elsewhere, job), 0); /* through the lock */
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq((int)(intptr_t)job[2], 0);
+    ck_assert(freed_is_pattern(a, 64));
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("scalable");
@@ -704,6 +754,9 @@ int main(void)
     tcase_add_test(tc, test_cross_thread);
     tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
+#ifdef GOMEM__DEBUG
+    tcase_add_test(tc, test_free_pattern);
+#endif
     suite_add_tcase(s, tc);
     return test_run(s);
 }
