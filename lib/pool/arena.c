@@ -245,6 +245,14 @@ void gomem__rz_reset(gomem_arena *a)
     pthread_mutex_unlock(&rz_lock);
 }
 
+size_t gomem__rz_bytes(const gomem_arena *a)
+{
+    pthread_mutex_lock(&rz_lock);
+    size_t n = a->rz_bytes;
+    pthread_mutex_unlock(&rz_lock);
+    return n;
+}
+
 int gomem__rz_at(gomem_arena *a, const unsigned char *at)
 {
     size_t i = (size_t)(at - a->base);
@@ -259,10 +267,10 @@ int gomem__rz_at(gomem_arena *a, const unsigned char *at)
  * (lib/offset/allocator.c). 0, or -EFAULT with a message. */
 int gomem__arena_check_quick(const gomem_arena *a)
 {
-    size_t fs = gomem_allocator_free_size(a->alloc);
-    if (a->used > a->size || fs != a->size - a->used || a->rz_bytes > a->used) {
+    size_t fs = gomem_allocator_free_size(a->alloc), rz = gomem__rz_bytes(a);
+    if (a->used > a->size || fs != a->size - a->used || rz > a->used) {
         fprintf(stderr, "gomem__arena_check: arena %p: used %zu (redzones %zu) + free %zu != size %zu\n",
-                (const void *)a, a->used, a->rz_bytes, fs, a->size);
+                (const void *)a, a->used, rz, fs, a->size);
         return -EFAULT;
     }
     return 0;
@@ -488,7 +496,7 @@ GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a)
 {
 #ifdef GOMEM__DEBUG
     if (a) /* redzones are free to the user */
-        return gomem_allocator_free_size(a->alloc) + a->rz_bytes;
+        return gomem_allocator_free_size(a->alloc) + gomem__rz_bytes(a);
 #endif
     return a ? gomem_allocator_free_size(a->alloc) : 0;
 }

@@ -63,7 +63,8 @@ void gomem__arena_pool_drain(void);
  *   caller frees it with the bytes before it), else 0.
  * gomem__rz_untake: record again a redzone taken for a free that failed.
  * gomem__rz_reset: drop every record (the arena's tree was reset).
- * gomem__rz_at: 1 if a redzone starts at at (the tests). */
+ * gomem__rz_at: 1 if a redzone starts at at (the tests).
+ * gomem__rz_bytes: the bytes of a's live redzones. */
 #ifdef GOMEM__DEBUG
 int gomem__rz_ready(gomem_arena *a);
 void gomem__rz_mark(gomem_arena *a, unsigned char *at);
@@ -72,6 +73,7 @@ int gomem__rz_take(gomem_arena *a, const unsigned char *at);
 void gomem__rz_untake(gomem_arena *a, const unsigned char *at);
 void gomem__rz_reset(gomem_arena *a);
 int gomem__rz_at(gomem_arena *a, const unsigned char *at);
+size_t gomem__rz_bytes(const gomem_arena *a);
 /* used + free == size and redzones within used, with a message on stderr
  * when not: what debug builds check after each arena call, in O(1) (the
  * offset allocator checks its tree itself). 0 or -EFAULT. */

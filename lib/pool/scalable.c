@@ -1225,7 +1225,7 @@ GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_vis
         gomem_arena *a = s->arenas[i];
         size_t free_bytes = gomem_allocator_free_size(a->alloc);
 #ifdef GOMEM__DEBUG
-        free_bytes += a->rz_bytes; /* free to the user */
+        free_bytes += gomem__rz_bytes(a); /* free to the user */
 #endif
         for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
             if (tc->hot != a)
@@ -1335,7 +1335,7 @@ int gomem__scalable_check(gomem_scalable *s)
         cap += a->size;
         used += a->used;
 #ifdef GOMEM__DEBUG
-        used -= a->rz_bytes; /* carved, never handed out */
+        used -= gomem__rz_bytes(a); /* carved, never handed out */
 #endif
     }
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {

@@ -1,6 +1,7 @@
 /* check_arena.c - arenas on each backing, the arena pool, and failures. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -426,6 +427,18 @@ START_TEST(test_free_pattern)
     gomem_arena_destroy(a);
 }
 END_TEST
+
+/* A broken structure stops a debug build at its next call (abort, after a
+ * message naming the arena on stderr). */
+START_TEST(test_broken_aborts)
+{
+    gomem_arena *a = gomem_arena_new(4096);
+    ck_assert_ptr_nonnull(a);
+    a->used += 1; /* the byte accounting no longer adds up */
+    (void)gomem_arena_malloc(a, 10);
+    ck_abort_msg("a broken arena was not noticed");
+}
+END_TEST
 #endif
 
 int main(void)
@@ -443,6 +456,10 @@ int main(void)
     tcase_add_test(tc, test_model);
 #ifdef GOMEM__DEBUG
     tcase_add_test(tc, test_free_pattern);
+    /* Needs a process of its own (check's fork): not under valgrind. */
+    const char *fork = getenv("CK_FORK");
+    if (!getenv("VALGRIND") && !(fork && !strcmp(fork, "no")))
+        tcase_add_test_raise_signal(tc, test_broken_aborts, SIGABRT);
 #endif
     suite_add_tcase(s, tc);
     return test_run(s);
