@@ -1121,6 +1121,7 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n)
     /* Past the borrowed bytes, free bytes of the chunk: inaccessible. */
     if ((size_t)(tc->end - p) - n >= GOMEM__REDZONE)
         GOMEM__POOL_FREED(p + n, GOMEM__REDZONE);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, p));
 #endif
     return p;
 }
@@ -1186,6 +1187,7 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
         }
     }
     scalable_leave(s);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, NULL));
     /* The arenas just destroyed sit in the process-wide arena cache: give
      * that back to the system too, as trim promises. */
     (void)gomem_arena_release_idle();
@@ -1212,6 +1214,7 @@ GOMEM_API int gomem_scalable_recycle(gomem_scalable *s)
     }
     s->last_size = s->first_size;
     scalable_leave(s);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, NULL));
     return 0;
 }
 
