@@ -42,7 +42,31 @@
  *
  * GOMEM__REDZONE: bytes a pool leaves unaddressable after each allocation
  * in debug builds (0 otherwise), so an overflow into the next allocation
- * lands in poisoned memory. */
+ * lands in poisoned memory. The rules, the same for arenas
+ * (gomem_arena_malloc), the scalable allocator (malloc; its per-thread
+ * chunks and held-back blocks alike) and recyclable memory (which also
+ * asks the scalable allocator for GOMEM__REDZONE more):
+ *   - malloc(n) carves n + GOMEM__REDZONE when that fits (an arena: a free
+ *     run that long; the scalable allocator: room left in the thread's
+ *     chunk after n, or an arena with such a run above 4 MiB), else n
+ *     alone: a debug build refuses no request a release build serves,
+ *     and grows the scalable allocator exactly as a release build does;
+ *   - the arena records where each live redzone starts (a bit per byte of
+ *     its region, under one mutex: lib/pool/arena.c, gomem__rz_*). The
+ *     redzone [r, r + GOMEM__REDZONE) belongs to the allocation that ends
+ *     at r, and byte r - 1 stays allocated while the redzone lives;
+ *   - a free of [p, p + n) that holds a redzone byte is refused (-EINVAL,
+ *     nothing changed); one that ends where a redzone starts (p + n == r)
+ *     frees the redzone with it. Every part of an allocation stays
+ *     freeable in any order, and exactly one part ends at r, so once every
+ *     byte is freed the redzone is too: nothing leaks and the arena
+ *     becomes wholly free;
+ *   - redzone bytes count as used in the arena (a->used, the tree) and as
+ *     free in what the user sees (gomem_arena_free_size, the scalable
+ *     allocator's stats and foreach_arena); borrow leaves the redzone
+ *     after its bytes inaccessible, and gomem_scalable_read's buffers and
+ *     dedicated arenas above 4 MiB get none (past such an arena is the
+ *     backing's own memory, which the tools watch). */
 #ifdef GOMEM__DEBUG
 #include <stdio.h>
 #include <stdlib.h>

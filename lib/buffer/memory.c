@@ -138,6 +138,7 @@ GOMEM_API void *gomem_memory_copy_from(gomem_memory *m, const gomem_memory *src)
     gomem_memory_copy_to(src, p, n);
     m->iov[m->count++] = (struct iovec){p, n};
     m->size = size;
+    GOMEM__DEBUG_CHECK(gomem__memory_check(m));
     return p;
 }
 

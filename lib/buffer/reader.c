@@ -37,6 +37,7 @@ int gomem__reader_enter(gomem_reader *r)
     r->pos = s->iov_base;
     r->end = reader_at(s->iov_base, s->iov_len);
     r->limit += s->iov_len;
+    GOMEM__DEBUG_CHECK(gomem__reader_check(r));
     return 1;
 }
 
@@ -62,6 +63,7 @@ static int reader_consume(gomem_reader *r, size_t n, gomem_memory_visit_fn fn, v
                 return e;
         }
     }
+    GOMEM__DEBUG_CHECK(gomem__reader_check(r));
     return 0;
 }
 
@@ -228,6 +230,7 @@ GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
         const struct iovec *s = &m->iov[r->seg - 1];
         r->pos = r->end = reader_at(s->iov_base, s->iov_len);
     }
+    GOMEM__DEBUG_CHECK(gomem__reader_check(r));
     return 0;
 }
 
@@ -297,6 +300,7 @@ GOMEM_API int gomem_reader_clip_front(gomem_reader *r, gomem_reader_clip_fn fn, 
     m->count -= drop;
     m->size -= consumed;
     *r = (gomem_reader){.mem = m};
+    GOMEM__DEBUG_CHECK(gomem__reader_check(r));
     return 0;
 }
 

@@ -9,19 +9,33 @@ typedef struct GOMEM__CAT(gomem__, GOMEM__OFFSET_VARIANT) variant_t;
 #define IMPL(a) ((variant_t *)(a))
 #define CIMPL(a) ((const variant_t *)(a))
 
+/* Debug builds check the whole structure after every change (internal.h). */
+#ifdef GOMEM__DEBUG
+static int offset_allocator_check(const gomem_allocator *a)
+{
+    return a ? VARIANT(check)(CIMPL(a)) : 0;
+}
+#endif
+
 GOMEM_API gomem_allocator *gomem_allocator_new(size_t size)
 {
-    return (gomem_allocator *)VARIANT(new)(size);
+    gomem_allocator *a = (gomem_allocator *)VARIANT(new)(size);
+    GOMEM__DEBUG_CHECK(offset_allocator_check(a));
+    return a;
 }
 
 GOMEM_API int gomem_allocator_alloc(gomem_allocator *a, size_t n, size_t *off)
 {
-    return a ? VARIANT(alloc)(IMPL(a), n, off) : -EINVAL;
+    int r = a ? VARIANT(alloc)(IMPL(a), n, off) : -EINVAL;
+    GOMEM__DEBUG_CHECK(offset_allocator_check(a));
+    return r;
 }
 
 GOMEM_API int gomem_allocator_free(gomem_allocator *a, size_t off, size_t n)
 {
-    return a ? VARIANT(free)(IMPL(a), off, n) : -EINVAL;
+    int r = a ? VARIANT(free)(IMPL(a), off, n) : -EINVAL;
+    GOMEM__DEBUG_CHECK(offset_allocator_check(a));
+    return r;
 }
 
 GOMEM_API int gomem_allocator_find(const gomem_allocator *a, size_t n, size_t *off)
@@ -41,7 +55,9 @@ GOMEM_API size_t gomem_allocator_size(const gomem_allocator *a)
 
 GOMEM_API int gomem_allocator_reset(gomem_allocator *a, size_t size)
 {
-    return a ? VARIANT(reset)(IMPL(a), size) : -EINVAL;
+    int r = a ? VARIANT(reset)(IMPL(a), size) : -EINVAL;
+    GOMEM__DEBUG_CHECK(offset_allocator_check(a));
+    return r;
 }
 
 GOMEM_API int gomem_allocator_foreach_free(const gomem_allocator *a,

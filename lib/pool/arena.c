@@ -132,6 +132,9 @@ size_t gomem__arena_pool_idle(size_t size)
  * a heap block may be handed to someone who does not track it. */
 static void arena_free_all(gomem_arena *a)
 {
+#ifdef GOMEM__DEBUG
+    free(a->rz);
+#endif
     GOMEM__POOL_ALLOCATED(a->region.base, a->region.size);
     a->backing->put(&a->region);
     gomem_allocator_destroy(a->alloc);
@@ -165,6 +168,161 @@ void gomem__arena_pool_drain(void)
     (void)gomem_arena_release_idle();
 }
 
+/* ---------------------------------------------------------------- redzones */
+#ifdef GOMEM__DEBUG
+#include <pthread.h>
+
+static pthread_mutex_t rz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int gomem__rz_ready(gomem_arena *a)
+{
+    pthread_mutex_lock(&rz_lock);
+    if (!a->rz)
+        a->rz = calloc(a->region.size / 8 + 1, 1);
+    int r = a->rz ? 0 : -ENOMEM;
+    pthread_mutex_unlock(&rz_lock);
+    return r;
+}
+
+void gomem__rz_mark(gomem_arena *a, unsigned char *at)
+{
+    size_t i = (size_t)(at - a->base);
+    pthread_mutex_lock(&rz_lock);
+    a->rz[i / 8] |= (unsigned char)(1u << (i % 8));
+    a->rz_bytes += GOMEM__REDZONE;
+    pthread_mutex_unlock(&rz_lock);
+    GOMEM__POOL_FREED(at, GOMEM__REDZONE);
+}
+
+int gomem__rz_meets(gomem_arena *a, const unsigned char *p, size_t n)
+{
+    /* A redzone starting in (p - GOMEM__REDZONE, p + n), clipped to a. */
+    size_t off = (size_t)(p - a->base), lo = off < GOMEM__REDZONE ? 0 : off - GOMEM__REDZONE + 1;
+    size_t hi = n > a->size - off ? a->size : off + n;
+    int met = 0;
+    pthread_mutex_lock(&rz_lock);
+    for (size_t i = lo; a->rz && i < hi && !met;) {
+        if (i % 8 == 0 && !a->rz[i / 8]) {
+            i += 8;
+            continue;
+        }
+        met = (a->rz[i / 8] >> (i % 8)) & 1;
+        i++;
+    }
+    pthread_mutex_unlock(&rz_lock);
+    return met;
+}
+
+int gomem__rz_take(gomem_arena *a, const unsigned char *at)
+{
+    size_t i = (size_t)(at - a->base);
+    int had = 0;
+    pthread_mutex_lock(&rz_lock);
+    if (a->rz && i < a->size && ((a->rz[i / 8] >> (i % 8)) & 1)) {
+        a->rz[i / 8] &= (unsigned char)~(1u << (i % 8));
+        a->rz_bytes -= GOMEM__REDZONE;
+        had = 1;
+    }
+    pthread_mutex_unlock(&rz_lock);
+    return had;
+}
+
+void gomem__rz_untake(gomem_arena *a, const unsigned char *at)
+{
+    size_t i = (size_t)(at - a->base);
+    pthread_mutex_lock(&rz_lock);
+    a->rz[i / 8] |= (unsigned char)(1u << (i % 8));
+    a->rz_bytes += GOMEM__REDZONE;
+    pthread_mutex_unlock(&rz_lock);
+}
+
+void gomem__rz_reset(gomem_arena *a)
+{
+    pthread_mutex_lock(&rz_lock);
+    if (a->rz && a->rz_bytes)
+        memset(a->rz, 0, a->region.size / 8 + 1);
+    a->rz_bytes = 0;
+    pthread_mutex_unlock(&rz_lock);
+}
+
+size_t gomem__rz_bytes(const gomem_arena *a)
+{
+    pthread_mutex_lock(&rz_lock);
+    size_t n = a->rz_bytes;
+    pthread_mutex_unlock(&rz_lock);
+    return n;
+}
+
+int gomem__rz_at(gomem_arena *a, const unsigned char *at)
+{
+    size_t i = (size_t)(at - a->base);
+    pthread_mutex_lock(&rz_lock);
+    int r = a->rz && i < a->size && ((a->rz[i / 8] >> (i % 8)) & 1);
+    pthread_mutex_unlock(&rz_lock);
+    return r;
+}
+
+/* The byte accounting of a after each call in debug builds: O(1), since
+ * its offset allocator checks its own tree after every change
+ * (lib/offset/allocator.c). 0, or -EFAULT with a message. */
+int gomem__arena_check_quick(const gomem_arena *a)
+{
+    size_t fs = gomem_allocator_free_size(a->alloc), rz = gomem__rz_bytes(a);
+    if (a->used > a->size || fs != a->size - a->used || rz > a->used) {
+        fprintf(stderr, "gomem__arena_check: arena %p: used %zu (redzones %zu) + free %zu != size %zu\n",
+                (const void *)a, a->used, rz, fs, a->size);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+/* gomem_arena_malloc in debug builds: n bytes and a redzone after them
+ * when a run of n + GOMEM__REDZONE is free (else n alone: a debug build
+ * refuses no request a release build would serve). */
+static void *arena_malloc_debug(gomem_arena *a, size_t n)
+{
+    size_t off, t;
+    int rz = !gomem__add_overflows(n, GOMEM__REDZONE, &t) && gomem__rz_ready(a) == 0 &&
+             gomem_allocator_alloc(a->alloc, t, &off) == 0;
+    if (!rz) {
+        if (gomem_allocator_alloc(a->alloc, n, &off) != 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        t = n;
+    }
+    a->used += t;
+    GOMEM__POOL_ALLOCATED(a->base + off, n);
+    if (rz)
+        gomem__rz_mark(a, a->base + off + n);
+    GOMEM__DEBUG_CHECK(gomem__arena_check_quick(a));
+    return a->base + off;
+}
+
+/* gomem_arena_free in debug builds ([p, p + n) inside a): a range that
+ * holds a redzone byte is refused; one that ends where a redzone starts
+ * frees it too. The bytes are filled with GOMEM__FREE_PATTERN. */
+static int arena_free_debug(gomem_arena *a, void *p, size_t n)
+{
+    unsigned char *q = p;
+    if (gomem__rz_meets(a, q, n))
+        return -EINVAL;
+    int rz = gomem__rz_take(a, q + n);
+    size_t t = n + (rz ? GOMEM__REDZONE : 0);
+    int r = gomem_allocator_free(a->alloc, (size_t)(q - a->base), t);
+    if (r) {
+        if (rz)
+            gomem__rz_untake(a, q + n);
+        return r;
+    }
+    a->used -= t;
+    GOMEM__POOL_SCRUB(q, t);
+    GOMEM__POOL_FREED(q, t);
+    GOMEM__DEBUG_CHECK(gomem__arena_check_quick(a));
+    return 0;
+}
+#endif /* GOMEM__DEBUG */
+
 /* ---------------------------------------------------------------- arena */
 
 /* A new arena whose region holds cap >= size bytes. */
@@ -184,6 +342,10 @@ static gomem_arena *arena_make(const struct gomem__backing *b, size_t size, size
     a->pool_class = c;
     a->tracked = !ARENA_TOOLS;
     a->next = NULL;
+#ifdef GOMEM__DEBUG
+    a->rz = NULL;
+    a->rz_bytes = 0;
+#endif
     /* Addressable and undefined up to size (see the top of the file); the
      * rest of the class is never handed out. */
     GOMEM__POOL_FREED(a->base + size, cap - size);
@@ -239,6 +401,9 @@ GOMEM_API void gomem_arena_destroy(gomem_arena *a)
         int clean = gomem_allocator_free_size(a->alloc) == a->size ||
                     gomem_allocator_reset(a->alloc, a->size) == 0;
         a->used = 0;
+#ifdef GOMEM__DEBUG
+        gomem__rz_reset(a);
+#endif
         GOMEM__POOL_FREED(a->base, a->region.size);
         if (clean && arena_cache_push(a))
             return;
@@ -270,6 +435,9 @@ GOMEM_API void *gomem_arena_malloc(gomem_arena *a, size_t n)
     }
     if (ARENA_TOOLS && GOMEM__UNLIKELY(!a->tracked))
         arena_track(a);
+#ifdef GOMEM__DEBUG
+    return arena_malloc_debug(a, n);
+#endif
     if (gomem_allocator_alloc(a->alloc, n, &off) != 0) {
         errno = ENOMEM;
         return NULL;
@@ -286,6 +454,9 @@ GOMEM_API int gomem_arena_free(gomem_arena *a, void *p, size_t n)
     size_t off = (size_t)((unsigned char *)p - a->base);
     if (n > a->size - off)
         return -EINVAL; /* runs past the arena */
+#ifdef GOMEM__DEBUG
+    return arena_free_debug(a, p, n);
+#endif
     int r = gomem_allocator_free(a->alloc, off, n);
     if (r == 0) {
         a->used -= n;
@@ -323,6 +494,10 @@ GOMEM_API size_t gomem_arena_size(const gomem_arena *a)
 
 GOMEM_API size_t gomem_arena_free_size(const gomem_arena *a)
 {
+#ifdef GOMEM__DEBUG
+    if (a) /* redzones are free to the user */
+        return gomem_allocator_free_size(a->alloc) + gomem__rz_bytes(a);
+#endif
     return a ? gomem_allocator_free_size(a->alloc) : 0;
 }
 

@@ -44,6 +44,35 @@ static void buddy_update_up(gomem_buddy *b, size_t i, unsigned o)
     }
 }
 
+#ifdef GOMEM__DEBUG
+static int buddy_check_locked(const gomem_buddy *b);
+
+/* Debug builds, after each change of node i (of order o), under the lock:
+ * the whole tree when it is small (up to 16 MiB: 16 Ki leaves), else the
+ * path from i to the root, which is all a change rewrites (a pooled buddy
+ * has half a million nodes). 0, or -EFAULT with a message. */
+static int buddy_debug_check(const gomem_buddy *b, size_t i, unsigned o)
+{
+    if (b->size <= ((size_t)16 << 20))
+        return buddy_check_locked(b);
+    if (b->used > b->size) {
+        fprintf(stderr, "gomem__buddy_check: %zu bytes used of %zu\n", b->used, b->size);
+        return -EFAULT;
+    }
+    while (i) {
+        i = (i - 1) / 2;
+        o++;
+        unsigned char l = b->tree[2 * i + 1], r = b->tree[2 * i + 2];
+        if (b->tree[i] != ((l == o && r == o) ? (unsigned char)(o + 1) : buddy_max(l, r))) {
+            fprintf(stderr, "gomem__buddy_check: node %zu order %u: value %u disagrees with its halves\n",
+                    i, o, b->tree[i]);
+            return -EFAULT;
+        }
+    }
+    return 0;
+}
+#endif
+
 GOMEM_API gomem_buddy *gomem_buddy_new(size_t size)
 {
     if (size < GOMEM_BUDDY_MIN_BLOCK || !buddy_is_pow2(size)) {
@@ -88,6 +117,7 @@ GOMEM_API int gomem_buddy_alloc(gomem_buddy *b, size_t n, size_t *off)
     buddy_update_up(b, i, k);
     b->used += GOMEM_BUDDY_MIN_BLOCK << k;
     *off = (i - buddy_first(b, k)) << (k + MIN_SHIFT);
+    GOMEM__DEBUG_CHECK(buddy_debug_check(b, i, k));
     gomem__unlock(&b->lock);
     return 0;
 }
@@ -117,6 +147,7 @@ GOMEM_API int gomem_buddy_free(gomem_buddy *b, size_t off)
     b->tree[i] = (unsigned char)(o + 1);
     buddy_update_up(b, i, o);
     b->used -= GOMEM_BUDDY_MIN_BLOCK << o;
+    GOMEM__DEBUG_CHECK(buddy_debug_check(b, i, o));
     gomem__unlock(&b->lock);
     return 0;
 }
@@ -193,11 +224,8 @@ static int buddy_check_node(const gomem_buddy *b, size_t i, unsigned o, int cove
     return buddy_check_node(b, 2 * i + 2, o - 1, covered, used);
 }
 
-int gomem__buddy_check(gomem_buddy *b)
+static int buddy_check_locked(const gomem_buddy *b)
 {
-    if (!b)
-        return -EINVAL;
-    gomem__lock(&b->lock);
     size_t used = 0, i = 0;
     unsigned o = b->order;
     int r = 0;
@@ -209,8 +237,17 @@ int gomem__buddy_check(gomem_buddy *b)
         fprintf(stderr, "gomem__buddy_check: blocks hold %zu bytes, counter says %zu\n", used, b->used);
         r = -EFAULT;
     }
-    gomem__unlock(&b->lock);
     (void)i;
+    return r;
+}
+
+int gomem__buddy_check(gomem_buddy *b)
+{
+    if (!b)
+        return -EINVAL;
+    gomem__lock(&b->lock);
+    int r = buddy_check_locked(b);
+    gomem__unlock(&b->lock);
     return r;
 }
 #endif /* GOMEM__WHITEBOX */

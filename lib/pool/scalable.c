@@ -692,6 +692,7 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     int r = gomem_allocator_free(a->alloc, off, n);
     if (r)
         return r;
+    GOMEM__POOL_SCRUB(p, n);
     GOMEM__POOL_FREED(p, n); /* under the lock: no other thread has them yet */
     a->used -= n;
     /* Freed inside a chunk's head: its owner may no longer give these bytes
@@ -794,8 +795,10 @@ static int scalable_give(gomem_scalable *s, struct scalable_tc *tc, unsigned cha
 {
     while (tc) {
         int r = tc_give(tc, (AO_t)p, n, count);
-        if (r == 0)
+        if (r == 0) {
+            GOMEM__POOL_SCRUB(p, n);
             GOMEM__POOL_FREED(p, n); /* the chunk is this thread's alone */
+        }
         if (r <= 0)
             return r;
         if (r == 1)
@@ -820,12 +823,123 @@ static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable
 static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
     int r = tc_give(tc, (AO_t)p, n, 1);
-    if (r == 0)
+    if (r == 0) {
+        GOMEM__POOL_SCRUB(p, n);
         GOMEM__POOL_FREED(p, n);
+    }
     if (GOMEM__LIKELY(r <= 0))
         return r;
     return scalable_give_slow(s, tc, p, n);
 }
+
+/* ---------------------------------------------------------------- debug */
+#ifdef GOMEM__DEBUG
+/* Debug builds (internal.h): every malloc gets a redzone after it when its
+ * chunk (or, above MAX_ARENA, an arena) has room for one, recorded in the
+ * arena (gomem__rz_*); a free that ends where a redzone starts frees it
+ * too, and one that holds a redzone byte is refused. The counters count
+ * the bytes the caller asked for, never a redzone. Growth is decided as in
+ * a release build (the chunk is refilled for n, not n + GOMEM__REDZONE),
+ * so capacity and arenas are the same. */
+
+/* Under the lock: the arenas in order, and the byte accounting of the one
+ * that holds p (its offset allocator checks its tree itself). */
+static int scalable_check_at(gomem_scalable *s, const void *p)
+{
+    int r = 0;
+    gomem__lock(&s->lock);
+    for (size_t i = 1; i < s->narenas && !r; i++)
+        if ((uintptr_t)s->arenas[i - 1]->base + s->arenas[i - 1]->size > (uintptr_t)s->arenas[i]->base) {
+            fprintf(stderr, "gomem__scalable_check: arenas %zu and %zu overlap or are out of order\n", i - 1, i);
+            r = -EFAULT;
+        }
+    gomem_arena *a = r ? NULL : scalable_owner(s, p);
+    if (a && gomem__arena_check_quick(a) != 0)
+        r = -EFAULT;
+    gomem__unlock(&s->lock);
+    return r;
+}
+
+static unsigned char *scalable_big_debug(gomem_scalable *s, size_t n, gomem_arena **rz)
+{
+    size_t t, off;
+    unsigned char *p = NULL;
+    *rz = NULL;
+    if (!gomem__add_overflows(n, GOMEM__REDZONE, &t)) {
+        scalable_enter(s);
+        for (size_t i = s->narenas; i-- > 0 && !p;) {
+            gomem_arena *a = s->arenas[i];
+            if (gomem_allocator_free_size(a->alloc) >= t && gomem__rz_ready(a) == 0 &&
+                gomem_allocator_alloc(a->alloc, t, &off) == 0) {
+                a->used += t;
+                p = a->base + off;
+                *rz = a;
+                scalable_count(s, n, 0);
+            }
+        }
+        scalable_leave(s);
+    }
+    return p ? p : scalable_big(s, n, 1); /* a dedicated arena of n has no room for one */
+}
+
+static void *scalable_malloc_debug(gomem_scalable *s, size_t n)
+{
+    if (!s || n == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    unsigned char *p;
+    gomem_arena *rz = NULL;
+    if (n > MAX_ARENA) {
+        p = scalable_big_debug(s, n, &rz);
+    } else {
+        struct scalable_tc *tc = scalable_mine(s);
+        p = tc ? scalable_take(s, tc, n, 0) : NULL;
+        if (p) {
+            tc_begin(tc);
+            if ((size_t)(tc->end - tc_cur(tc)) >= GOMEM__REDZONE && gomem__rz_ready(tc->hot) == 0) {
+                AO_store(&tc->cur, (AO_t)(p + n + GOMEM__REDZONE));
+                rz = tc->hot;
+            }
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            tc_end(tc);
+        }
+    }
+    if (!p)
+        return NULL;
+    GOMEM__POOL_ALLOCATED(p, n);
+    if (rz)
+        gomem__rz_mark(rz, p + n);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, p));
+    return p;
+}
+
+static int scalable_free_debug(gomem_scalable *s, void *p, size_t n)
+{
+    if (!s || !p || n == 0)
+        return -EINVAL;
+    unsigned char *q = p;
+    gomem__lock(&s->lock);
+    gomem_arena *a = scalable_owner(s, q);
+    int bad = a && gomem__rz_meets(a, q, n);
+    int rz = a && !bad && n <= a->size - (size_t)(q - a->base) && gomem__rz_take(a, q + n);
+    gomem__unlock(&s->lock);
+    if (bad)
+        return -EINVAL;
+    struct scalable_tc *tc = tl_last.s == s && tl_last.id == s->id ? tl_last.tc : NULL;
+    int r = scalable_give(s, tc, q, n + (rz ? GOMEM__REDZONE : 0), 0);
+    if (r) {
+        if (rz) /* nothing changed: a holds the bytes still */
+            gomem__rz_untake(a, q + n);
+        return r;
+    }
+    scalable_enter(s);
+    scalable_count(s, 0, n);
+    scalable_leave(s);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, q));
+    return 0;
+}
+#endif /* GOMEM__DEBUG */
 
 /* ---------------------------------------------------------------- API */
 
@@ -915,6 +1029,9 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
  * the thread's last allocator, and room in its chunk. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
+#ifdef GOMEM__DEBUG
+    return scalable_malloc_debug(s, n);
+#endif
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
@@ -945,6 +1062,9 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
 
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
+#ifdef GOMEM__DEBUG
+    return scalable_free_debug(s, p, n);
+#endif
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
@@ -997,6 +1117,12 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n)
         p = tc_cur(tc);
     }
     GOMEM__POOL_ALLOCATED(p, n);
+#ifdef GOMEM__DEBUG
+    /* Past the borrowed bytes, free bytes of the chunk: inaccessible. */
+    if ((size_t)(tc->end - p) - n >= GOMEM__REDZONE)
+        GOMEM__POOL_FREED(p + n, GOMEM__REDZONE);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, p));
+#endif
     return p;
 }
 
@@ -1061,6 +1187,7 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
         }
     }
     scalable_leave(s);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, NULL));
     /* The arenas just destroyed sit in the process-wide arena cache: give
      * that back to the system too, as trim promises. */
     (void)gomem_arena_release_idle();
@@ -1087,6 +1214,7 @@ GOMEM_API int gomem_scalable_recycle(gomem_scalable *s)
     }
     s->last_size = s->first_size;
     scalable_leave(s);
+    GOMEM__DEBUG_CHECK(scalable_check_at(s, NULL));
     return 0;
 }
 
@@ -1099,6 +1227,9 @@ GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_vis
     for (size_t i = 0; i < s->narenas && r == 0; i++) {
         gomem_arena *a = s->arenas[i];
         size_t free_bytes = gomem_allocator_free_size(a->alloc);
+#ifdef GOMEM__DEBUG
+        free_bytes += gomem__rz_bytes(a); /* free to the user */
+#endif
         for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
             if (tc->hot != a)
                 continue;
@@ -1206,6 +1337,9 @@ int gomem__scalable_check(gomem_scalable *s)
             FAIL("arena %zu is wholly free but was kept", i);
         cap += a->size;
         used += a->used;
+#ifdef GOMEM__DEBUG
+        used -= gomem__rz_bytes(a); /* carved, never handed out */
+#endif
     }
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
         unsigned char *low = (unsigned char *)AO_load(&tc->low), *cur = tc_cur(tc);

@@ -1,15 +1,21 @@
 /* check_arena.c - arenas on each backing, the arena pool, and failures. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "annotate.h"
 #include "pool/arena.h"
 #include "pool/buddy.h"
 #include "testutil.h"
 
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
+/* Debug builds put a redzone after each allocation that has room for one
+ * (internal.h); 0 in other builds. */
+#define RZ GOMEM__REDZONE
+
 static const struct gomem__backing *const backings[] = {&gomem__backing_heap, &gomem__backing_mmap,
                                                         &gomem__backing_buddy};
 
@@ -33,13 +39,13 @@ START_TEST(test_backings)
 
     gomem_arena *a = gomem__arena_new_with(bk, 8192);
     ck_assert_ptr_nonnull(a);
-    unsigned char *p = gomem_arena_malloc(a, 100), *q = gomem_arena_malloc(a, 8092);
+    unsigned char *p = gomem_arena_malloc(a, 100), *q = gomem_arena_malloc(a, 8092 - RZ);
     ck_assert_ptr_eq(p, a->base);
-    ck_assert_ptr_eq(q, a->base + 100);
+    ck_assert_ptr_eq(q, a->base + 100 + RZ);
     memset(p, 1, 100);
-    memset(q, 2, 8092);
+    memset(q, 2, 8092 - RZ);
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
-    ck_assert_int_eq(gomem_arena_free(a, q + 10, 8082), 0); /* tail */
+    ck_assert_int_eq(gomem_arena_free(a, q + 10, 8082 - RZ), 0); /* tail */
     ck_assert_int_eq(gomem_arena_free(a, p, 100), 0);
     ck_assert_int_eq(gomem_arena_free(a, q, 10), 0);
     ck_assert_uint_eq(gomem_arena_free_size(a), 8192);
@@ -77,8 +83,8 @@ START_TEST(test_api)
     ck_assert_int_eq(gomem_arena_contains(a, p - 1), 0);
     ck_assert_int_eq(gomem_arena_contains(NULL, p), 0);
     ck_assert_int_eq(gomem_arena_contains(a, NULL), 0);
-    unsigned char *q = gomem_arena_malloc(a, 4000);
-    ck_assert_ptr_eq(q, p + 1000);
+    unsigned char *q = gomem_arena_malloc(a, 4000 - RZ); /* no room for a redzone */
+    ck_assert_ptr_eq(q, p + 1000 + RZ);
     EXPECT_NULL_ERRNO(gomem_arena_find(a, 1), ENOMEM);
     EXPECT_NULL_ERRNO(gomem_arena_find(a, 0), EINVAL);
     EXPECT_NULL_ERRNO(gomem_arena_find(NULL, 1), EINVAL);
@@ -93,10 +99,21 @@ START_TEST(test_api)
     ck_assert_int_eq(gomem_arena_free(a, p + 100, 100), 0);         /* middle */
     ck_assert_int_eq(gomem_arena_free(a, p + 150, 100), -EINVAL);   /* overlaps free */
     ck_assert_int_eq(gomem_arena_free(a, p + 100, 100), -EINVAL);   /* double */
-    ck_assert_uint_eq(gomem_arena_free_size(a), 100);
+    ck_assert_uint_eq(gomem_arena_free_size(a), 100 + RZ); /* q is RZ smaller */
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
     ck_assert_int_eq(gomem_arena_free(a, p, 100), 0);               /* head */
-    ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), 0);        /* across allocations */
+    if (RZ) {
+        /* A range that holds a redzone byte is refused; one that ends
+         * where a redzone starts frees it too. */
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), -EINVAL);
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 801), -EINVAL);
+        ck_assert_int_eq(gomem_arena_free(a, p + 1000 + RZ - 1, 2), -EINVAL);
+        ck_assert_uint_eq(gomem_arena_free_size(a), 200 + RZ);
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 800), 0);
+        ck_assert_int_eq(gomem_arena_free(a, q, 4000 - RZ), 0);
+    } else {
+        ck_assert_int_eq(gomem_arena_free(a, p + 200, 4800), 0);    /* across allocations */
+    }
     ck_assert_uint_eq(gomem_arena_free_size(a), 5000);
     ck_assert_int_eq(gomem__arena_check(a, 0), 0);
     gomem_arena_destroy(a);
@@ -322,7 +339,7 @@ START_TEST(test_model)
     long steps = test_steps(200000);
     const size_t size = 16384;
     gomem_arena *a = gomem_arena_new(size);
-    unsigned char map[16384] = {0};
+    unsigned char map[16384] = {0}, rz[16384 + RZ] = {0}; /* rz: redzone bytes */
     for (long step = 0; step < steps; step++) {
         size_t off = test_range(&rng, 0, size - 1), n = test_range(&rng, 1, 512);
         if (n > size - off)
@@ -335,14 +352,28 @@ START_TEST(test_model)
             if (p) {
                 size_t o = (size_t)(p - a->base);
                 for (size_t i = o; i < o + n; i++) {
-                    REQUIRE(!map[i], "seed %#llx step %ld: overlap", (unsigned long long)seed, step);
+                    REQUIRE(!map[i] && !rz[i], "seed %#llx step %ld: overlap", (unsigned long long)seed, step);
                     map[i] = (unsigned char)(1 + ((i * 7) % 255));
                     p[i - o] = map[i];
                 }
+#ifdef GOMEM__DEBUG
+                if (gomem__rz_at(a, p + n)) {
+                    for (size_t i = o + n; i < o + n + RZ; i++) {
+                        REQUIRE(i < size && !map[i] && !rz[i], "seed %#llx step %ld: redzone overlap",
+                                (unsigned long long)seed, step);
+                        rz[i] = 1;
+                    }
+                } else {
+                    REQUIRE(o + n + RZ > size || map[o + n] || rz[o + n] ||
+                                gomem_arena_find(a, n + RZ) == NULL,
+                            "seed %#llx step %ld: no redzone though there was room",
+                            (unsigned long long)seed, step);
+                }
+#endif
             } else {
                 size_t run = 0, best = 0;
                 for (size_t i = 0; i < size; i++) {
-                    run = map[i] ? 0 : run + 1;
+                    run = map[i] || rz[i] ? 0 : run + 1;
                     best = run > best ? run : best;
                 }
                 REQUIRE(errno == ENOMEM && best < n, "seed %#llx step %ld: no room for %zu, free run %zu",
@@ -357,8 +388,11 @@ START_TEST(test_model)
             int r = gomem_arena_free(a, a->base + off, n);
             REQUIRE(r == (all_used ? 0 : -EINVAL), "seed %#llx step %ld: free = %d",
                           (unsigned long long)seed, step, r);
-            if (r == 0)
+            if (r == 0) {
                 memset(map + off, 0, n);
+                if (rz[off + n]) /* the allocation's redzone goes with its last bytes */
+                    memset(rz + off + n, 0, RZ);
+            }
         }
         REQUIRE(gomem__arena_check(a, 0) == 0, "seed %#llx step %ld: check", (unsigned long long)seed, step);
     }
@@ -366,6 +400,46 @@ START_TEST(test_model)
     gomem__arena_pool_drain();
 }
 END_TEST
+
+#ifdef GOMEM__DEBUG
+/* Debug builds fill freed bytes with GOMEM__FREE_PATTERN: read back (made
+ * readable to memcheck and ASan for the purpose, then inaccessible again),
+ * a freed byte is the pattern, and its neighbours kept their contents. */
+START_TEST(test_free_pattern)
+{
+    gomem_arena *a = gomem_arena_new(4096);
+    ck_assert_ptr_nonnull(a);
+    unsigned char *p = gomem_arena_malloc(a, 100);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x11, 100);
+    ck_assert_int_eq(gomem_arena_free(a, p + 10, 20), 0);
+    GOMEM__ASAN_UNPOISON(p + 10, 20);
+    GOMEM__MC_DEFINED(p + 10, 20);
+    for (size_t i = 10; i < 30; i++)
+        ck_assert_uint_eq(p[i], GOMEM__FREE_PATTERN);
+    GOMEM__POOL_FREED(p + 10, 20);
+    ck_assert_uint_eq(p[9], 0x11);
+    ck_assert_uint_eq(p[30], 0x11);
+    ck_assert_int_eq(gomem_arena_free(a, p, 10), 0);
+    ck_assert_int_eq(gomem_arena_free(a, p + 30, 70), 0); /* with its redzone */
+    ck_assert_uint_eq(gomem_arena_free_size(a), 4096);
+    ck_assert_int_eq(gomem__arena_check(a, 0), 0);
+    gomem_arena_destroy(a);
+}
+END_TEST
+
+/* A broken structure stops a debug build at its next call (abort, after a
+ * message naming the arena on stderr). */
+START_TEST(test_broken_aborts)
+{
+    gomem_arena *a = gomem_arena_new(4096);
+    ck_assert_ptr_nonnull(a);
+    a->used += 1; /* the byte accounting no longer adds up */
+    (void)gomem_arena_malloc(a, 10);
+    ck_abort_msg("a broken arena was not noticed");
+}
+END_TEST
+#endif
 
 int main(void)
 {
@@ -380,6 +454,13 @@ int main(void)
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_model);
+#ifdef GOMEM__DEBUG
+    tcase_add_test(tc, test_free_pattern);
+    /* Needs a process of its own (check's fork): not under valgrind. */
+    const char *fork = getenv("CK_FORK");
+    if (!getenv("VALGRIND") && !(fork && !strcmp(fork, "no")))
+        tcase_add_test_raise_signal(tc, test_broken_aborts, SIGABRT);
+#endif
     suite_add_tcase(s, tc);
     return test_run(s);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "annotate.h"
 #include "pool/arena.h"
 #include "pool/scalable.h"
 #include "testutil.h"
@@ -14,6 +15,9 @@
 /* ck_assert_msg records a checkpoint (a write to check's pipe) each time it
  * passes; in loops of a million steps only a failure may cost anything. */
 #define MIB ((size_t)1 << 20)
+/* Debug builds put a redzone after each allocation that has room for one
+ * (internal.h); 0 in other builds. */
+#define RZ GOMEM__REDZONE
 
 static struct gomem_scalable_stats stats(gomem_scalable *s)
 {
@@ -86,7 +90,7 @@ START_TEST(test_partial_and_rest)
 {
     gomem_scalable *s = gomem_scalable_new(4096);
     unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
-    ck_assert_ptr_eq(b, a + 1000);
+    ck_assert_ptr_eq(b, a + 1000 + RZ);
     memset(a, 1, 1000);
     memset(b, 2, 1000);
     ck_assert_int_eq(gomem_scalable_free_rest(s, a, 1000, 100), 0); /* keep the head */
@@ -268,14 +272,14 @@ START_TEST(test_backing_failure)
     ck_assert_ptr_null(gomem_scalable_malloc(s, 4000)); /* needs a new arena */
     ck_assert_int_eq(errno, ENOMEM);
     EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 4000), ENOMEM);
-    void *q = gomem_scalable_malloc(s, 96); /* fits: still served */
+    void *q = gomem_scalable_malloc(s, 96 - RZ); /* fits: still served */
     ck_assert_ptr_nonnull(q);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     fail_backing = 0;
     void *r = gomem_scalable_malloc(s, 4000);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(gomem_scalable_free(s, p, 4000), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, q, 96), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 96 - RZ), 0);
     ck_assert_int_eq(gomem_scalable_free(s, r, 4000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
@@ -408,8 +412,8 @@ START_TEST(test_foreach)
     ck_assert_int_eq(gomem_arena_free(a, x + 100, 100), 0);
     size_t w[2] = {0, 0};
     ck_assert_int_eq(gomem_arena_foreach_free(a, sum_free, w), 0);
-    ck_assert_uint_eq(w[0], gomem_arena_free_size(a));
-    ck_assert_uint_eq(w[0], 4096 - 900);
+    ck_assert_uint_eq(w[0] + RZ, gomem_arena_free_size(a)); /* a redzone is not a free block */
+    ck_assert_uint_eq(gomem_arena_free_size(a), 4096 - 900);
     gomem_arena_destroy(a);
     gomem_scalable_destroy(s);
 }
@@ -468,8 +472,8 @@ static void *xthread_free(void *arg)
     j->r[7] = gomem_scalable_free(j->s, j->p + 50, 100);       /* meets the pending block */
     j->r[0] = gomem_scalable_free(j->s, j->p, j->n);           /* good */
     j->r[1] = gomem_scalable_free(j->s, j->p, j->n);           /* double */
-    j->r[2] = gomem_scalable_free(j->s, j->p + j->n, 1);       /* owner's pending block */
-    j->r[3] = gomem_scalable_free(j->s, j->p + 3 * j->n, 1);   /* owner's free tail */
+    j->r[2] = gomem_scalable_free(j->s, j->p + j->n + RZ, 1);  /* owner's pending block */
+    j->r[3] = gomem_scalable_free(j->s, j->p + 3 * (j->n + RZ), 1); /* owner's free tail */
     return NULL;
 }
 
@@ -493,8 +497,8 @@ START_TEST(test_cross_thread)
     unsigned char *p = gomem_scalable_malloc(s, 100), *h = gomem_scalable_malloc(s, 100);
     unsigned char *keep = gomem_scalable_malloc(s, 100);
     ck_assert_int_eq(gomem_scalable_free(s, h, 100), 0); /* pending: [p + 100, p + 200) */
-    ck_assert_ptr_eq(h, p + 100);
-    ck_assert_ptr_eq(keep, p + 200);
+    ck_assert_ptr_eq(h, p + 100 + RZ);
+    ck_assert_ptr_eq(keep, p + 200 + 2 * RZ);
     struct xjob j = {s, p, 100, {1, 1, 1, 1, 1, 1, 1, 1}};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_free, &j), 0);
@@ -522,8 +526,8 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(e.r[0], 1);
     ck_assert_uint_eq(stats(s).in_use, 200);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, e.p - 100, 100), -EINVAL); /* was pending */
-    ck_assert_int_eq(gomem_scalable_free(s, e.p + 200, 1), -EINVAL);   /* was its tail */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p - 100 - RZ, 100), -EINVAL); /* was pending */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + 200 + 2 * RZ, 1), -EINVAL); /* was its tail */
     ck_assert_int_eq(gomem_scalable_free(s, e.p, 100), 0);
     ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 100), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
@@ -683,6 +687,55 @@ START_TEST(test_model)
 }
 END_TEST
 
+#ifdef GOMEM__DEBUG
+/* Debug builds fill freed bytes with GOMEM__FREE_PATTERN on each of the
+ * scalable allocator's free paths: back to the owner's chunk tail, held
+ * back by the owner, and through the lock (another thread). Each freed
+ * range is made readable to the tools, read, and made inaccessible again. */
+static int freed_is_pattern(unsigned char *p, size_t n)
+{
+    int ok = 1;
+    GOMEM__ASAN_UNPOISON(p, n);
+    GOMEM__MC_DEFINED(p, n);
+    for (size_t i = 0; i < n; i++)
+        ok &= p[i] == GOMEM__FREE_PATTERN;
+    GOMEM__POOL_FREED(p, n);
+    return ok;
+}
+
+static void *free_elsewhere(void *arg)
+{
+    void **job = arg;
+    job[2] = (void *)(intptr_t)gomem_scalable_free(job[0], job[1], 64);
+    return NULL;
+}
+
+START_TEST(test_free_pattern)
+{
+    gomem_scalable *s = gomem_scalable_new(65536);
+    unsigned char *a = gomem_scalable_malloc(s, 64), *b = gomem_scalable_malloc(s, 64);
+    unsigned char *c = gomem_scalable_malloc(s, 64);
+    ck_assert(a && b && c);
+    memset(a, 0x22, 64);
+    memset(b, 0x22, 64);
+    memset(c, 0x22, 64);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 64), 0); /* held back by the owner */
+    ck_assert(freed_is_pattern(b, 64));
+    ck_assert_int_eq(gomem_scalable_free(s, c, 64), 0); /* back to the tail */
+    ck_assert(freed_is_pattern(c, 64));
+    void *job[3] = {s, a, (void *)(intptr_t)1};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, free_elsewhere, job), 0); /* through the lock */
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq((int)(intptr_t)job[2], 0);
+    ck_assert(freed_is_pattern(a, 64));
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("scalable");
@@ -701,6 +754,9 @@ int main(void)
     tcase_add_test(tc, test_cross_thread);
     tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
+#ifdef GOMEM__DEBUG
+    tcase_add_test(tc, test_free_pattern);
+#endif
     suite_add_tcase(s, tc);
     return test_run(s);
 }
