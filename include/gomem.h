@@ -674,7 +674,9 @@ GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v);
 GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n);
 
 /* Consume n bytes. -ENODATA (cursor unchanged) if fewer remain, -EINVAL for
- * a NULL r. O(segments crossed). */
+ * a NULL r. O(segments crossed). Also a macro with an inline fast path
+ * (a compare and a store) inside the current segment, as the typed reads
+ * below. */
 GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n);
 
 /* Move the cursor n bytes back. -EINVAL (cursor unchanged) if n is larger
@@ -818,7 +820,9 @@ GOMEM_API int gomem_reader_move(gomem_reader *r, size_t n, gomem_memory *dst);
  * match lies in the remaining bytes (fewer than len remain, or none; a
  * resync skips remaining - (len - 1) and waits for more), -EINVAL for NULL
  * r, pat or off, or len == 0. memchr over each segment when mask is NULL or
- * mask[0] == 0xff; O(bytes scanned * len) at worst. */
+ * mask[0] == 0xff; O(bytes scanned * len) at worst. Also a macro whose
+ * inline path, for one unmasked byte, is the memchr over the current
+ * segment (the exported function goes on from the next one). */
 GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const void *mask,
                                 size_t len, size_t *off);
 
@@ -875,7 +879,40 @@ static inline size_t gomem__reader_read(gomem_reader *r, void *dst, size_t n)
     return (gomem_reader_read)(r, dst, n);
 }
 
+static inline int gomem__reader_skip(gomem_reader *r, size_t n)
+{
+    if (GOMEM__EXPECTED(r && n - 1 < (size_t)(r->end - r->pos))) {
+        r->pos += n; /* 0 < n <= the rest of the current segment */
+        return 0;
+    }
+    return (gomem_reader_skip)(r, n);
+}
+
+/* A sync byte: memchr over the current segment, inline; after it, the
+ * exported function goes on from the next segment. */
+static inline int gomem__reader_scan(const gomem_reader *r, const void *pat, const void *mask,
+                                     size_t len, size_t *off)
+{
+    if (GOMEM__EXPECTED(r && pat && off && len == 1 && !mask && r->pos != r->end)) {
+        size_t k = (size_t)(r->end - r->pos);
+        const uint8_t *q = (const uint8_t *)memchr(r->pos, *(const uint8_t *)pat, k);
+        if (GOMEM__EXPECTED(q != NULL)) {
+            *off = (size_t)(q - r->pos);
+            return 0;
+        }
+        gomem_reader t = *r;
+        t.pos = t.end;
+        int e = (gomem_reader_scan)(&t, pat, mask, len, off);
+        if (e == 0)
+            *off += k;
+        return e;
+    }
+    return (gomem_reader_scan)(r, pat, mask, len, off);
+}
+
 #define gomem_reader_read(r, dst, n) gomem__reader_read(r, dst, n)
+#define gomem_reader_skip(r, n) gomem__reader_skip(r, n)
+#define gomem_reader_scan(r, pat, mask, len, off) gomem__reader_scan(r, pat, mask, len, off)
 #define gomem_reader_read_u8(r, v) gomem__reader_read_u8(r, v)
 #define gomem_reader_read_be16(r, v) gomem__reader_read_be16(r, v)
 #define gomem_reader_read_be24(r, v) gomem__reader_read_be24(r, v)
