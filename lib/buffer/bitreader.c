@@ -100,13 +100,9 @@ GOMEM_API int gomem_bitreader_init(gomem_bitreader *br, const gomem_reader *r, u
     return 0;
 }
 
-/* k (1..64) bits at bit idx of the window, idx + k <= wbits. */
-static uint64_t bitreader_bits(const gomem_bitreader *br, size_t idx, unsigned k)
+/* k (1..57) bits at bit idx of the window, idx + k <= wbits. */
+static inline uint64_t bitreader_bits57(const gomem_bitreader *br, size_t idx, unsigned k)
 {
-    if (k > 57) {
-        uint64_t hi = bitreader_bits(br, idx, k - 32);
-        return hi << 32 | bitreader_bits(br, idx + k - 32, 32);
-    }
     const uint8_t *p = br->cur.pos;
     uint64_t w;
     if (idx < br->lim) {
@@ -122,6 +118,15 @@ static uint64_t bitreader_bits(const gomem_bitreader *br, size_t idx, unsigned k
         w <<= idx & 7;
     }
     return w >> (64 - k);
+}
+
+/* k (1..64) bits at bit idx of the window, idx + k <= wbits. */
+static uint64_t bitreader_bits(const gomem_bitreader *br, size_t idx, unsigned k)
+{
+    if (k <= 57)
+        return bitreader_bits57(br, idx, k);
+    uint64_t hi = bitreader_bits57(br, idx, k - 32);
+    return hi << 32 | bitreader_bits57(br, idx + k - 32, 32);
 }
 
 /* Move to the next window: idx == wbits. 0, or -ENODATA at the end of
@@ -156,14 +161,9 @@ static int bitreader_take(gomem_bitreader *br, unsigned n, uint64_t *v)
     return 0;
 }
 
-GOMEM_API int(gomem_bitreader_read)(gomem_bitreader *br, unsigned n, uint64_t *v)
+/* The reads that cross the window's end, or of more than 57 bits. */
+static GOMEM__NOINLINE int bitreader_read_slow(gomem_bitreader *br, unsigned n, uint64_t *v)
 {
-    if (!br || !v || n > 64)
-        return -EINVAL;
-    if (!n) {
-        *v = 0;
-        return 0;
-    }
     if (n <= br->wbits - br->idx) { /* inside the window */
         *v = bitreader_bits(br, br->idx, n);
         br->idx += n;
@@ -176,6 +176,23 @@ GOMEM_API int(gomem_bitreader_read)(gomem_bitreader *br, unsigned n, uint64_t *v
     *br = t;
     *v = x;
     return 0;
+}
+
+GOMEM_API int(gomem_bitreader_read)(gomem_bitreader *br, unsigned n, uint64_t *v)
+{
+    if (!br || !v || n > 64)
+        return -EINVAL;
+    if (!n) {
+        *v = 0;
+        return 0;
+    }
+    size_t idx = br->idx;
+    if (GOMEM__LIKELY(n <= 57 && n <= br->wbits - idx)) { /* the window's tail */
+        *v = bitreader_bits57(br, idx, n);
+        br->idx = idx + n;
+        return 0;
+    }
+    return bitreader_read_slow(br, n, v);
 }
 
 GOMEM_API int gomem_bitreader_peek(const gomem_bitreader *br, unsigned n, uint64_t *v)
