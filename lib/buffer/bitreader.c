@@ -267,10 +267,10 @@ static unsigned bitreader_clz64(uint64_t w)
 #endif
 }
 
-GOMEM_API int(gomem_bitreader_read_ue)(gomem_bitreader *br, uint32_t *v)
+/* Codes in the window's tail or across its end, or of more than 28
+ * leading zeros. */
+static GOMEM__NOINLINE int bitreader_ue_slow(gomem_bitreader *br, uint32_t *v)
 {
-    if (!br || !v)
-        return -EINVAL;
     /* Up to 64 bits, fewer at the end of the data: a code of at most 31
      * leading zeros is 63 bits long at most. */
     gomem_bitreader t = *br;
@@ -299,6 +299,23 @@ GOMEM_API int(gomem_bitreader_read_ue)(gomem_bitreader *br, uint32_t *v)
         return -ENODATA;
     *v = (uint32_t)((w >> (64 - len)) - 1);
     return 0;
+}
+
+GOMEM_API int(gomem_bitreader_read_ue)(gomem_bitreader *br, uint32_t *v)
+{
+    if (!br || !v)
+        return -EINVAL;
+    size_t idx = br->idx;
+    if (GOMEM__LIKELY(idx < br->lim)) { /* 57 bits or more in the window */
+        uint64_t w = gomem__br_load(br->cur.pos + (idx >> 3)) << (idx & 7);
+        if (GOMEM__LIKELY(w >= (uint64_t)1 << 35)) { /* up to 28 leading zeros */
+            unsigned len = 2 * bitreader_clz64(w) + 1;
+            *v = (uint32_t)((w >> (64 - len)) - 1);
+            br->idx = idx + len;
+            return 0;
+        }
+    }
+    return bitreader_ue_slow(br, v);
 }
 
 GOMEM_API int gomem_bitreader_read_se(gomem_bitreader *br, int32_t *v)

@@ -183,6 +183,48 @@ START_TEST(test_ue_long)
 }
 END_TEST
 
+START_TEST(test_ue_offsets)
+{
+    /* o codes "1" (0 each), then a code of z leading zeros whose z value
+     * bits are all ones (2^(z+1) - 2), inside one long segment, so that
+     * the inline path and the exported function's own fast path see
+     * every code length at every bit offset. */
+    for (unsigned z = 20; z <= 32; z++)
+        for (unsigned o = 0; o < 8; o++)
+            for (int how = 0; how < 2; how++) {
+                uint8_t b[40];
+                memset(b, 0xff, sizeof b);
+                size_t bit = o + z; /* the ones, then z zeros */
+                for (size_t i = o; i < bit; i++)
+                    b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+                gomem_memory m;
+                gomem_reader r;
+                gomem_bitreader br;
+                uint32_t v;
+                gomem_memory_init(&m);
+                ck_assert_int_eq(gomem_memory_push(&m, b, sizeof b), 0);
+                gomem_reader_init(&r, &m);
+                gomem_bitreader_init(&br, &r, 0);
+                for (unsigned i = 0; i < o; i++) {
+                    ck_assert_int_eq(gomem_bitreader_read_ue(&br, &v), 0);
+                    ck_assert_uint_eq(v, 0);
+                }
+                v = 7;
+                int e = how ? (gomem_bitreader_read_ue)(&br, &v) : gomem_bitreader_read_ue(&br, &v);
+                if (z == 32) {
+                    ck_assert_int_eq(e, -EOVERFLOW);
+                    ck_assert_uint_eq(v, 7);
+                    ck_assert_uint_eq(gomem_bitreader_tell(&br), o);
+                } else {
+                    ck_assert_msg(e == 0 && v == (uint32_t)((2ull << z) - 2),
+                                  "z %u offset %u %s: %d %#x", z, o, how ? "exported" : "inline", e, v);
+                    ck_assert_uint_eq(gomem_bitreader_tell(&br), o + 2 * z + 1);
+                }
+                gomem_memory_destroy(&m);
+            }
+}
+END_TEST
+
 START_TEST(test_epb)
 {
     /* 00 00 03 01 -> 00 00 01; 00 00 03 03 -> 00 00 03 (the second 03 is
@@ -319,7 +361,8 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
         case 0: case 1: case 2: case 3:
             if (k > 32 && test_range(&st, 0, 1))
                 k %= 33; /* mostly the inline path */
-            ea = gomem_bitreader_read(&br, k, &xa);
+            /* the inline paths, or the exported function's own */
+            ea = op & 1 ? (gomem_bitreader_read)(&br, k, &xa) : gomem_bitreader_read(&br, k, &xa);
             eb = k > 64 ? -EINVAL : plain_read(&p, k, &xb);
             break;
         case 4: {
@@ -343,7 +386,7 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
             break;
         case 7: case 8: case 9: {
             uint32_t va = 3, vb = 3;
-            ea = gomem_bitreader_read_ue(&br, &va);
+            ea = k & 1 ? (gomem_bitreader_read_ue)(&br, &va) : gomem_bitreader_read_ue(&br, &va);
             eb = plain_ue(&p, &vb);
             xa = va, xb = vb;
             break;
@@ -526,7 +569,7 @@ START_TEST(test_long)
                 if (op < 7) {
                     uint64_t v, want = 0;
                     k = op < 6 ? (unsigned)test_range(&st, 1, 24) : (unsigned)test_range(&st, 25, 64);
-                    e = gomem_bitreader_read(&br, k, &v);
+                    e = k & 1 ? (gomem_bitreader_read)(&br, k, &v) : gomem_bitreader_read(&br, k, &v);
                     if (n * 8 - bit < k) {
                         ck_assert_int_eq(e, -ENODATA);
                         break;
@@ -537,7 +580,7 @@ START_TEST(test_long)
                     ck_assert_uint_eq(v, want);
                 } else if (op < 9) {
                     uint32_t v;
-                    e = gomem_bitreader_read_ue(&br, &v);
+                    e = op & 1 ? (gomem_bitreader_read_ue)(&br, &v) : gomem_bitreader_read_ue(&br, &v);
                     size_t z = 0;
                     while (bit + z < n * 8 && !(flat[(bit + z) / 8] >> (7 - (bit + z) % 8) & 1))
                         z++;
@@ -584,6 +627,7 @@ int main(void)
     tcase_add_test(tc, test_bits);
     tcase_add_test(tc, test_ue_overflow);
     tcase_add_test(tc, test_ue_long);
+    tcase_add_test(tc, test_ue_offsets);
     tcase_add_test(tc, test_epb);
     tcase_add_test(tc, test_differential);
     tcase_add_test(tc, test_boundary_offsets);
