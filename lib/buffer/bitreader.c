@@ -73,6 +73,8 @@ static void bitreader_normalize(gomem_bitreader *br)
 static void bitreader_window(gomem_bitreader *br)
 {
     size_t avail = (size_t)(br->cur.end - br->cur.pos);
+    if (avail > SIZE_MAX / 16) /* so that 8 * avail, and idx + 64, fit */
+        avail = SIZE_MAX / 16;
     if (br->flags) {
         const uint8_t *p = br->cur.pos;
         unsigned z = br->zeros;
