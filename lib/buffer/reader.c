@@ -207,7 +207,19 @@ GOMEM_API int(gomem_reader_skip)(gomem_reader *r, size_t n)
         r->pos += n; /* 0 < n <= the rest of the current segment */
         return 0;
     }
-    return gomem_reader_range_n(r, n, NULL, NULL);
+    if (!r)
+        return -EINVAL;
+    if (n > reader_remaining(r))
+        return -ENODATA;
+    for (;;) { /* n <= remaining: the segments hold it */
+        size_t k = (size_t)(r->end - r->pos);
+        if (n <= k) {
+            r->pos += n;
+            return 0;
+        }
+        n -= k;
+        gomem__reader_enter(r);
+    }
 }
 
 GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
@@ -574,6 +586,24 @@ static GOMEM__NOINLINE int reader_scan_from(gomem_reader t, size_t at, const uin
     return -ENODATA;
 }
 
+/* One byte from t, whose offset is at: memchr over each segment. */
+static GOMEM__NOINLINE int reader_scan_byte(gomem_reader t, size_t at, uint8_t c, size_t *off)
+{
+    for (;;) {
+        size_t k = (size_t)(t.end - t.pos);
+        if (k) {
+            const uint8_t *q = memchr(t.pos, c, k);
+            if (q) {
+                *off = at + (size_t)(q - t.pos);
+                return 0;
+            }
+            at += k;
+        }
+        if (!gomem__reader_enter(&t))
+            return -ENODATA;
+    }
+}
+
 GOMEM_API int(gomem_reader_scan)(const gomem_reader *r, const void *pat, const void *mask,
                                   size_t len, size_t *off)
 {
@@ -590,8 +620,10 @@ GOMEM_API int(gomem_reader_scan)(const gomem_reader *r, const void *pat, const v
         /* Not in this segment: go on after it, not over it again. */
         gomem_reader t = *r;
         t.pos = t.end;
-        return reader_scan_from(t, k, p, NULL, 1, off);
+        return reader_scan_byte(t, k, p[0], off);
     }
+    if (len == 1 && !mask)
+        return reader_scan_byte(*r, 0, p[0], off);
     return reader_scan_from(*r, 0, p, mask, len, off);
 }
 
