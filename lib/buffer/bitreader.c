@@ -99,6 +99,7 @@ GOMEM_API int gomem_bitreader_init(gomem_bitreader *br, const gomem_reader *r, u
     *br = (gomem_bitreader){.flags = flags, .cur = *r};
     bitreader_normalize(br);
     bitreader_window(br);
+    GOMEM__DEBUG_CHECK(gomem__bitreader_check(br));
     return 0;
 }
 
@@ -177,6 +178,7 @@ static GOMEM__NOINLINE int bitreader_read_slow(gomem_bitreader *br, unsigned n, 
         return -ENODATA;
     *br = t;
     *v = x;
+    GOMEM__DEBUG_CHECK(gomem__bitreader_check(br));
     return 0;
 }
 
@@ -245,6 +247,7 @@ GOMEM_API int gomem_bitreader_skip(gomem_bitreader *br, size_t n)
     if (bitreader_advance(&t, n))
         return -ENODATA;
     *br = t;
+    GOMEM__DEBUG_CHECK(gomem__bitreader_check(br));
     return 0;
 }
 
@@ -300,6 +303,7 @@ static GOMEM__NOINLINE int bitreader_ue_slow(gomem_bitreader *br, uint32_t *v)
     if (bitreader_advance(br, len)) /* known to be there */
         return -ENODATA;
     *v = (uint32_t)((w >> (64 - len)) - 1);
+    GOMEM__DEBUG_CHECK(gomem__bitreader_check(br));
     return 0;
 }
 
@@ -359,3 +363,37 @@ GOMEM_API int gomem_bitreader_sync(const gomem_bitreader *br, gomem_reader *r)
     *r = t.cur;
     return 0;
 }
+
+/* The invariant checker: compiled into the white-box test library only
+ * (-DGOMEM__WHITEBOX) and debug builds, never into the release ones. */
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
+const char *gomem__bitreader_check(const gomem_bitreader *br)
+{
+    const char *why = gomem__reader_check(&br->cur);
+    if (why)
+        return why;
+    if (br->wbits % 8)
+        return "window not of whole bytes";
+    if (br->idx > br->wbits)
+        return "index past the window";
+    if (br->lim != (br->wbits > 56 ? br->wbits - 56 : 0))
+        return "fast-path limit does not match the window";
+    size_t len = br->wbits / 8;
+    if (len > (size_t)(br->cur.end - br->cur.pos))
+        return "window past the end of the segment";
+    if (br->flags & ~GOMEM_BITREADER_EPB)
+        return "unknown flag";
+    if (br->zeros > 2)
+        return "zero count above two";
+    if (br->flags) {
+        unsigned z = br->zeros;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t b = br->cur.pos[i];
+            if (b == 3 && z >= 2)
+                return "emulation prevention byte inside the window";
+            z = b ? 0 : z < 2 ? z + 1 : 2;
+        }
+    }
+    return NULL;
+}
+#endif

@@ -420,6 +420,8 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
         DIFF_ASSERT(ea == eb, "error");
         DIFF_ASSERT(xa == xb, "value");
         DIFF_ASSERT(gomem_bitreader_tell(&br) == p.bit, "tell");
+        const char *why = gomem__bitreader_check(&br);
+        DIFF_ASSERT(!why, why);
     }
 }
 
@@ -610,6 +612,8 @@ START_TEST(test_long)
                     bit += s;
                 }
                 ck_assert_uint_eq(gomem_bitreader_tell(&br), bit);
+                const char *why = gomem__bitreader_check(&br);
+                ck_assert_msg(!why, "%s", why ? why : "");
             }
             ck_assert_uint_eq(gomem_bitreader_tell(&br), bit);
             gomem_memory_destroy(&m);
