@@ -674,7 +674,9 @@ GOMEM_API int gomem_reader_read_uleb128(gomem_reader *r, uint64_t *v);
 GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n);
 
 /* Consume n bytes. -ENODATA (cursor unchanged) if fewer remain, -EINVAL for
- * a NULL r. O(segments crossed). */
+ * a NULL r. O(segments crossed). Also a macro with an inline fast path
+ * (a compare and a store) inside the current segment, as the typed reads
+ * below. */
 GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n);
 
 /* Move the cursor n bytes back. -EINVAL (cursor unchanged) if n is larger
@@ -818,7 +820,9 @@ GOMEM_API int gomem_reader_move(gomem_reader *r, size_t n, gomem_memory *dst);
  * match lies in the remaining bytes (fewer than len remain, or none; a
  * resync skips remaining - (len - 1) and waits for more), -EINVAL for NULL
  * r, pat or off, or len == 0. memchr over each segment when mask is NULL or
- * mask[0] == 0xff; O(bytes scanned * len) at worst. */
+ * mask[0] == 0xff; O(bytes scanned * len) at worst. Also a macro whose
+ * inline path, for one unmasked byte, is the memchr over the current
+ * segment (the exported function goes on from the next one). */
 GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const void *mask,
                                 size_t len, size_t *off);
 
@@ -875,7 +879,40 @@ static inline size_t gomem__reader_read(gomem_reader *r, void *dst, size_t n)
     return (gomem_reader_read)(r, dst, n);
 }
 
+static inline int gomem__reader_skip(gomem_reader *r, size_t n)
+{
+    if (GOMEM__EXPECTED(r && n - 1 < (size_t)(r->end - r->pos))) {
+        r->pos += n; /* 0 < n <= the rest of the current segment */
+        return 0;
+    }
+    return (gomem_reader_skip)(r, n);
+}
+
+/* A sync byte: memchr over the current segment, inline; after it, the
+ * exported function goes on from the next segment. */
+static inline int gomem__reader_scan(const gomem_reader *r, const void *pat, const void *mask,
+                                     size_t len, size_t *off)
+{
+    if (GOMEM__EXPECTED(r && pat && off && len == 1 && !mask && r->pos != r->end)) {
+        size_t k = (size_t)(r->end - r->pos);
+        const uint8_t *q = (const uint8_t *)memchr(r->pos, *(const uint8_t *)pat, k);
+        if (GOMEM__EXPECTED(q != NULL)) {
+            *off = (size_t)(q - r->pos);
+            return 0;
+        }
+        gomem_reader t = *r;
+        t.pos = t.end;
+        int e = (gomem_reader_scan)(&t, pat, mask, len, off);
+        if (e == 0)
+            *off += k;
+        return e;
+    }
+    return (gomem_reader_scan)(r, pat, mask, len, off);
+}
+
 #define gomem_reader_read(r, dst, n) gomem__reader_read(r, dst, n)
+#define gomem_reader_skip(r, n) gomem__reader_skip(r, n)
+#define gomem_reader_scan(r, pat, mask, len, off) gomem__reader_scan(r, pat, mask, len, off)
 #define gomem_reader_read_u8(r, v) gomem__reader_read_u8(r, v)
 #define gomem_reader_read_be16(r, v) gomem__reader_read_be16(r, v)
 #define gomem_reader_read_be24(r, v) gomem__reader_read_be24(r, v)
@@ -946,30 +983,36 @@ static inline void gomem_reader_get_bytes(gomem_reader *r, void *dst, size_t n, 
  * copy of the cursor: the reader it started from does not move until
  * gomem_bitreader_sync. Every read is all or nothing: on failure no bit is
  * consumed and *v is untouched. A value type the caller embeds (no
- * destroy: it owns nothing); one thread at a time. Fields are private;
- * the inline fast paths read them, so the layout is part of the ABI. */
+ * destroy: it owns nothing); one thread at a time. The struct is opaque:
+ * its fields are private and may change meaning; the inline fast paths
+ * read them, so its layout is part of the ABI. */
 
 #define GOMEM_BITREADER_EPB 0x1u /* strip emulation prevention bytes */
 
 typedef struct gomem_bitreader {
-    uint64_t cache;     /* private: next bits, MSB first; then 0s or the bits after */
-    unsigned left;      /* private: valid bits in cache, 0..64 */
-    unsigned flags;     /* private: GOMEM_BITREADER_* */
-    unsigned zeros;     /* private: zero bytes just before cur (EPB) */
-    size_t pulled;      /* private: bytes moved into the cache so far */
-    gomem_reader cur;   /* private: the bytes after the cache */
-    gomem_reader start; /* private: where init put it */
+    size_t idx;       /* private: bits consumed after cur.pos */
+    size_t lim;       /* private: idx < lim: 8 bytes at cur.pos + idx / 8 lie in the window */
+    size_t wbits;     /* private: bits in the window (whole bytes from cur.pos) */
+    size_t pulled;    /* private: stream bytes before cur.pos since init */
+    unsigned flags;   /* private: GOMEM_BITREADER_* */
+    unsigned zeros;   /* private: zero bytes just before cur.pos (EPB) */
+    gomem_reader cur; /* private: at the window's first byte */
 } gomem_bitreader;
 
 /* A bit reader at r's cursor (r is copied, not moved; its Memory must
  * outlive the bit reader). flags: 0 or GOMEM_BITREADER_EPB. -EINVAL for a
- * NULL br or r, or an unknown flag. O(1). */
+ * NULL br or r, or an unknown flag. O(1) plus empty segments passed; with
+ * GOMEM_BITREADER_EPB it looks up to 256 bytes ahead for emulation
+ * prevention bytes (and again each time it reaches the end of that). */
 GOMEM_API int gomem_bitreader_init(gomem_bitreader *br, const gomem_reader *r, unsigned flags);
 
 /* Read n bits (0..64) as an unsigned value, first bit most significant.
- * 0; -ENODATA (fewer bits remain), -EINVAL (NULL br or v, n > 64). O(1);
- * the inline version costs a compare and two shifts while the cache
- * holds the bits. */
+ * 0; -ENODATA (fewer bits remain), -EINVAL (NULL br or v, n > 64). O(1)
+ * plus segments crossed. The inline version, for n <= 57, is a compare,
+ * an unaligned 8-byte load and two shifts, as over one contiguous buffer,
+ * until the last 7 bytes of a segment (with GOMEM_BITREADER_EPB, of the
+ * bytes before the next emulation prevention byte); reads there and
+ * across segments go through the function. */
 GOMEM_API int gomem_bitreader_read(gomem_bitreader *br, unsigned n, uint64_t *v);
 
 /* The next n bits (0..64) without consuming them; errors as read. */
@@ -986,7 +1029,9 @@ GOMEM_API int gomem_bitreader_align(gomem_bitreader *br);
 /* Exp-Golomb codes (H.264 7.2): ue(v) into *v, se(v) into *v. A code of
  * more than 31 leading zero bits does not fit 32 bits: -EOVERFLOW. 0;
  * -ENODATA (the code ends after the data), -EOVERFLOW, -EINVAL (NULL);
- * nothing consumed on failure. O(1) for codes up to 63 bits in the cache. */
+ * nothing consumed on failure. O(1) plus segments crossed; the inline
+ * version decodes codes of up to 28 leading zeros with one load where
+ * gomem_bitreader_read's inline version would. */
 GOMEM_API int gomem_bitreader_read_ue(gomem_bitreader *br, uint32_t *v);
 GOMEM_API int gomem_bitreader_read_se(gomem_bitreader *br, int32_t *v);
 
@@ -997,32 +1042,43 @@ GOMEM_API size_t gomem_bitreader_tell(const gomem_bitreader *br);
  * consumed (a partly read byte counts as read; with GOMEM_BITREADER_EPB,
  * an emulation prevention byte right there is passed over too), so byte
  * reads go on from there. -EINVAL for NULL arguments. O(1) plus the
- * segments crossed; with GOMEM_BITREADER_EPB, O(bytes read since init). */
+ * empty segments passed. */
 GOMEM_API int gomem_bitreader_sync(const gomem_bitreader *br, gomem_reader *r);
 
 #if defined(__GNUC__)
 #define GOMEM__BR_CLZ64(x) ((unsigned)__builtin_clzll(x))
 #endif
 
+/* The 8 bytes at p, big-endian. */
+static inline uint64_t gomem__br_load(const uint8_t *p)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return __builtin_bswap64(w);
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+#else
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
+#endif
+}
+
+/* The fast paths: one load inside the window (the bytes of one segment
+ * with no emulation prevention byte, where the stream is the raw bytes),
+ * as a bit reader over one contiguous buffer does. Anything else (the
+ * last 7 bytes of the window, a read across its end, n > 57, a code of
+ * more than 28 leading zeros) goes to the exported function. */
 static inline int gomem__bitreader_read(gomem_bitreader *br, unsigned n, uint64_t *v)
 {
-    if (GOMEM__EXPECTED(br && v && n - 1u < 32u)) {
-        if (br->left < n && !br->flags && br->cur.end - br->cur.pos >= 8) {
-            /* Refill from the current segment: whole bytes that fit. */
-            const uint8_t *p = br->cur.pos;
-            unsigned take = (64 - br->left) >> 3;
-            uint64_t w = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
-                         (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-                         (uint64_t)p[6] << 8 | (uint64_t)p[7];
-            br->cache |= w >> br->left; /* and the first bits of p[take] */
-            br->left += 8 * take;
-            br->cur.pos = p + take;
-            br->pulled += take;
-        }
-        if (GOMEM__EXPECTED(n <= br->left)) {
-            *v = br->cache >> (64 - n);
-            br->cache <<= n;
-            br->left -= n;
+    if (GOMEM__EXPECTED(br && v && n - 1u < 57u)) {
+        size_t idx = br->idx;
+        if (GOMEM__EXPECTED(idx < br->lim)) {
+            *v = gomem__br_load(br->cur.pos + (idx >> 3)) << (idx & 7) >> (64 - n);
+            br->idx = idx + n;
             return 0;
         }
     }
@@ -1036,13 +1092,17 @@ static inline int gomem__bitreader_read(gomem_bitreader *br, unsigned n, uint64_
 static inline int gomem__bitreader_read_ue(gomem_bitreader *br, uint32_t *v)
 {
 #ifdef GOMEM__BR_CLZ64
-    if (GOMEM__EXPECTED(br && v && (br->cache >> 32))) {
-        unsigned len = 2 * GOMEM__BR_CLZ64(br->cache) + 1; /* <= 63 */
-        if (GOMEM__EXPECTED(len <= br->left)) {
-            *v = (uint32_t)((br->cache >> (64 - len)) - 1);
-            br->cache <<= len;
-            br->left -= len;
-            return 0;
+    if (GOMEM__EXPECTED(br && v)) {
+        size_t idx = br->idx;
+        if (GOMEM__EXPECTED(idx < br->lim)) {
+            /* 57 bits or more are valid: codes of up to 28 leading zeros */
+            uint64_t w = gomem__br_load(br->cur.pos + (idx >> 3)) << (idx & 7);
+            if (GOMEM__EXPECTED(w >= (uint64_t)1 << 35)) {
+                unsigned len = 2 * GOMEM__BR_CLZ64(w) + 1;
+                *v = (uint32_t)((w >> (64 - len)) - 1);
+                br->idx = idx + len;
+                return 0;
+            }
         }
     }
 #endif

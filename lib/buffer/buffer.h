@@ -21,6 +21,12 @@ const char *gomem__memory_check(const gomem_memory *m);
  * O(count). */
 const char *gomem__reader_check(const gomem_reader *r);
 
+/* NULL if every invariant of br holds (its reader's; the window lies in
+ * the current segment, holds whole bytes and, with GOMEM_BITREADER_EPB,
+ * no emulation prevention byte; idx within it; lim = wbits - 56 or 0),
+ * otherwise the first broken one. O(window). */
+const char *gomem__bitreader_check(const gomem_bitreader *br);
+
 /* Enter the reader's next segment: 1, or 0 when there is none. */
 int gomem__reader_enter(gomem_reader *r);
 

@@ -203,13 +203,25 @@ GOMEM_API int gomem_reader_peek(const gomem_reader *r, void *dst, size_t n)
     return 0;
 }
 
-GOMEM_API int gomem_reader_skip(gomem_reader *r, size_t n)
+GOMEM_API int(gomem_reader_skip)(gomem_reader *r, size_t n)
 {
     if (GOMEM__LIKELY(r && n - 1 < (size_t)(r->end - r->pos))) {
         r->pos += n; /* 0 < n <= the rest of the current segment */
         return 0;
     }
-    return gomem_reader_range_n(r, n, NULL, NULL);
+    if (!r)
+        return -EINVAL;
+    if (n > reader_remaining(r))
+        return -ENODATA;
+    for (;;) { /* n <= remaining: the segments hold it */
+        size_t k = (size_t)(r->end - r->pos);
+        if (n <= k) {
+            r->pos += n;
+            return 0;
+        }
+        n -= k;
+        gomem__reader_enter(r);
+    }
 }
 
 GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
@@ -534,25 +546,16 @@ static int reader_match(gomem_reader t, const uint8_t *pat, const uint8_t *mask,
     return 1;
 }
 
-GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const void *mask,
-                                size_t len, size_t *off)
+/* The scan from the segment after the current one's first k bytes
+ * (which hold no match start): at is the offset of the next candidate. */
+static GOMEM__NOINLINE int reader_scan_from(gomem_reader t, size_t at, const uint8_t *p,
+                                            const uint8_t *mk, size_t len, size_t *off)
 {
-    if (!r || !pat || !off || !len)
-        return -EINVAL;
-    if (len == 1 && !mask && r->pos != r->end) { /* a sync byte, found nearby */
-        const uint8_t *q = memchr(r->pos, *(const uint8_t *)pat, (size_t)(r->end - r->pos));
-        if (q) {
-            *off = (size_t)(q - r->pos);
-            return 0;
-        }
-    }
-    size_t rem = reader_remaining(r);
+    size_t rem = reader_remaining(&t) + at;
     if (rem < len)
         return -ENODATA;
-    const uint8_t *p = pat, *mk = mask;
     uint8_t first = p[0], m0 = mk ? mk[0] : 0xff;
-    size_t last = rem - len, at = 0; /* candidates: offsets 0..last */
-    gomem_reader t = *r;
+    size_t last = rem - len; /* candidates: offsets at..last */
     while (at <= last) {
         while (t.pos == t.end)
             gomem__reader_enter(&t); /* at < remaining: there is one */
@@ -585,6 +588,47 @@ GOMEM_API int gomem_reader_scan(const gomem_reader *r, const void *pat, const vo
         t.pos++;
     }
     return -ENODATA;
+}
+
+/* One byte from t, whose offset is at: memchr over each segment. */
+static GOMEM__NOINLINE int reader_scan_byte(gomem_reader t, size_t at, uint8_t c, size_t *off)
+{
+    for (;;) {
+        size_t k = (size_t)(t.end - t.pos);
+        if (k) {
+            const uint8_t *q = memchr(t.pos, c, k);
+            if (q) {
+                *off = at + (size_t)(q - t.pos);
+                return 0;
+            }
+            at += k;
+        }
+        if (!gomem__reader_enter(&t))
+            return -ENODATA;
+    }
+}
+
+GOMEM_API int(gomem_reader_scan)(const gomem_reader *r, const void *pat, const void *mask,
+                                  size_t len, size_t *off)
+{
+    if (!r || !pat || !off || !len)
+        return -EINVAL;
+    const uint8_t *p = pat;
+    if (len == 1 && !mask && r->pos != r->end) { /* a sync byte, found nearby */
+        size_t k = (size_t)(r->end - r->pos);
+        const uint8_t *q = memchr(r->pos, p[0], k);
+        if (GOMEM__LIKELY(q != NULL)) {
+            *off = (size_t)(q - r->pos);
+            return 0;
+        }
+        /* Not in this segment: go on after it, not over it again. */
+        gomem_reader t = *r;
+        t.pos = t.end;
+        return reader_scan_byte(t, k, p[0], off);
+    }
+    if (len == 1 && !mask)
+        return reader_scan_byte(*r, 0, p[0], off);
+    return reader_scan_from(*r, 0, p, mask, len, off);
 }
 
 /* The invariant checker: compiled into the white-box test library only

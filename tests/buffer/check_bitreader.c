@@ -183,6 +183,48 @@ START_TEST(test_ue_long)
 }
 END_TEST
 
+START_TEST(test_ue_offsets)
+{
+    /* o codes "1" (0 each), then a code of z leading zeros whose z value
+     * bits are all ones (2^(z+1) - 2), inside one long segment, so that
+     * the inline path and the exported function's own fast path see
+     * every code length at every bit offset. */
+    for (unsigned z = 20; z <= 32; z++)
+        for (unsigned o = 0; o < 8; o++)
+            for (int how = 0; how < 2; how++) {
+                uint8_t b[40];
+                memset(b, 0xff, sizeof b);
+                size_t bit = o + z; /* the ones, then z zeros */
+                for (size_t i = o; i < bit; i++)
+                    b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+                gomem_memory m;
+                gomem_reader r;
+                gomem_bitreader br;
+                uint32_t v;
+                gomem_memory_init(&m);
+                ck_assert_int_eq(gomem_memory_push(&m, b, sizeof b), 0);
+                gomem_reader_init(&r, &m);
+                gomem_bitreader_init(&br, &r, 0);
+                for (unsigned i = 0; i < o; i++) {
+                    ck_assert_int_eq(gomem_bitreader_read_ue(&br, &v), 0);
+                    ck_assert_uint_eq(v, 0);
+                }
+                v = 7;
+                int e = how ? (gomem_bitreader_read_ue)(&br, &v) : gomem_bitreader_read_ue(&br, &v);
+                if (z == 32) {
+                    ck_assert_int_eq(e, -EOVERFLOW);
+                    ck_assert_uint_eq(v, 7);
+                    ck_assert_uint_eq(gomem_bitreader_tell(&br), o);
+                } else {
+                    ck_assert_msg(e == 0 && v == (uint32_t)((2ull << z) - 2),
+                                  "z %u offset %u %s: %d %#x", z, o, how ? "exported" : "inline", e, v);
+                    ck_assert_uint_eq(gomem_bitreader_tell(&br), o + 2 * z + 1);
+                }
+                gomem_memory_destroy(&m);
+            }
+}
+END_TEST
+
 START_TEST(test_epb)
 {
     /* 00 00 03 01 -> 00 00 01; 00 00 03 03 -> 00 00 03 (the second 03 is
@@ -319,7 +361,8 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
         case 0: case 1: case 2: case 3:
             if (k > 32 && test_range(&st, 0, 1))
                 k %= 33; /* mostly the inline path */
-            ea = gomem_bitreader_read(&br, k, &xa);
+            /* the inline paths, or the exported function's own */
+            ea = op & 1 ? (gomem_bitreader_read)(&br, k, &xa) : gomem_bitreader_read(&br, k, &xa);
             eb = k > 64 ? -EINVAL : plain_read(&p, k, &xb);
             break;
         case 4: {
@@ -343,7 +386,7 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
             break;
         case 7: case 8: case 9: {
             uint32_t va = 3, vb = 3;
-            ea = gomem_bitreader_read_ue(&br, &va);
+            ea = k & 1 ? (gomem_bitreader_read_ue)(&br, &va) : gomem_bitreader_read_ue(&br, &va);
             eb = plain_ue(&p, &vb);
             xa = va, xb = vb;
             break;
@@ -377,6 +420,8 @@ static void diff_run(const gomem_memory *m, int epb, uint64_t seed, const char *
         DIFF_ASSERT(ea == eb, "error");
         DIFF_ASSERT(xa == xb, "value");
         DIFF_ASSERT(gomem_bitreader_tell(&br) == p.bit, "tell");
+        const char *why = gomem__bitreader_check(&br);
+        DIFF_ASSERT(!why, why);
     }
 }
 
@@ -426,6 +471,157 @@ START_TEST(test_differential)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- every
+ * segment boundary at every bit offset: two segments cut at each byte,
+ * a skip to each bit, then reads of several widths and an exp-Golomb
+ * code, against the plain reader; the data holds emulation prevention
+ * bytes that the cuts split at each point (00 | 00 03, 00 00 | 03, 03 |). */
+
+START_TEST(test_boundary_offsets)
+{
+    static const uint8_t raw[] = {0x00, 0x00, 0x03, 0x01, 0xff, 0x00, 0x00, 0x03, 0x00, 0x00,
+                                  0x03, 0x03, 0x80, 0x00, 0x00, 0x00, 0x03, 0x5a, 0x00, 0x01,
+                                  0xc3, 0x00, 0x00, 0x03, 0x00, 0x7e, 0x11, 0x00, 0x00, 0x03};
+    static const unsigned widths[] = {1, 7, 13, 32, 57, 64};
+    for (int epb = 0; epb <= 1; epb++)
+        for (size_t at = 0; at <= sizeof raw; at++) {
+            gomem_memory m;
+            cut(&m, raw, sizeof raw, &at, 1);
+            for (size_t s = 0; s <= 8 * sizeof raw; s++)
+                for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+                    gomem_reader r;
+                    gomem_bitreader br;
+                    struct plain p;
+                    uint64_t xa = 1, xb = 1;
+                    uint32_t ua = 2, ub = 2;
+                    gomem_reader_init(&r, &m);
+                    gomem_bitreader_init(&br, &r, epb ? GOMEM_BITREADER_EPB : 0);
+                    plain_init(&p, raw, sizeof raw, epb);
+                    int ea = gomem_bitreader_skip(&br, s);
+                    int eb = p.n * 8 < s ? -ENODATA : 0;
+                    ck_assert_msg(ea == eb, "epb %d cut %zu skip %zu: skip", epb, at, s);
+                    if (eb)
+                        continue;
+                    p.bit = s;
+                    ea = gomem_bitreader_read(&br, widths[w], &xa);
+                    eb = plain_read(&p, widths[w], &xb);
+                    ck_assert_msg(ea == eb && xa == xb, "epb %d cut %zu skip %zu: read %u", epb,
+                                  at, s, widths[w]);
+                    ea = gomem_bitreader_read_ue(&br, &ua);
+                    eb = plain_ue(&p, &ub);
+                    ck_assert_msg(ea == eb && ua == ub, "epb %d cut %zu skip %zu: ue", epb, at, s);
+                    ck_assert_uint_eq(gomem_bitreader_tell(&br), p.bit);
+                    gomem_reader t;
+                    ck_assert_int_eq(gomem_bitreader_sync(&br, &t), 0);
+                    ck_assert_uint_eq(gomem_reader_offset(&t), plain_sync(&p, sizeof raw));
+                }
+            gomem_memory_destroy(&m);
+        }
+}
+END_TEST
+
+/* ---------------------------------------------------------------- long
+ * data: segments of a few bytes to a few KB, so that reads run in the
+ * inline path for long stretches, with emulation prevention bytes now
+ * and then (the bit reader looks for them only so far ahead at a time). */
+
+#define LONG_BYTES 6000
+
+START_TEST(test_long)
+{
+    static uint8_t raw[LONG_BYTES], flat[LONG_BYTES];
+    static size_t cuts[64];
+    uint64_t st = test_seed(0x6c6f6e67ULL);
+    long rounds = test_steps(20000) / 1000;
+    for (long round = 0; round < rounds; round++) {
+        for (size_t i = 0; i < LONG_BYTES; i++) {
+            unsigned k = (unsigned)test_range(&st, 0, 99);
+            raw[i] = k < 3 ? 0 : k < 4 ? 3 : (uint8_t)test_rand(&st);
+            if (k == 99 && i + 3 <= LONG_BYTES) { /* an emulation prevention byte */
+                raw[i] = 0, raw[i + 1] = 0, raw[i + 2] = 3;
+                i += 2;
+            }
+        }
+        size_t nc = test_range(&st, 0, 63);
+        for (size_t i = 0; i < nc; i++)
+            cuts[i] = test_range(&st, 0, LONG_BYTES);
+        qsort(cuts, nc, sizeof *cuts, cmp_size);
+        for (int epb = 0; epb <= 1; epb++) {
+            /* The stream: raw with emulation prevention stripped. */
+            size_t n = 0;
+            unsigned zeros = 0;
+            for (size_t i = 0; i < LONG_BYTES; i++) {
+                if (epb && zeros >= 2 && raw[i] == 3) {
+                    zeros = 0;
+                    continue;
+                }
+                zeros = raw[i] ? 0 : zeros + 1;
+                flat[n++] = raw[i];
+            }
+            gomem_memory m;
+            gomem_reader r;
+            gomem_bitreader br;
+            cut(&m, raw, LONG_BYTES, cuts, nc);
+            gomem_reader_init(&r, &m);
+            gomem_bitreader_init(&br, &r, epb ? GOMEM_BITREADER_EPB : 0);
+            size_t bit = 0;
+            for (;;) {
+                unsigned op = (unsigned)test_range(&st, 0, 9), k;
+                int e;
+                if (op < 7) {
+                    uint64_t v, want = 0;
+                    k = op < 6 ? (unsigned)test_range(&st, 1, 24) : (unsigned)test_range(&st, 25, 64);
+                    e = k & 1 ? (gomem_bitreader_read)(&br, k, &v) : gomem_bitreader_read(&br, k, &v);
+                    if (n * 8 - bit < k) {
+                        ck_assert_int_eq(e, -ENODATA);
+                        break;
+                    }
+                    for (unsigned i = 0; i < k; i++, bit++)
+                        want = want << 1 | (uint64_t)(flat[bit / 8] >> (7 - bit % 8) & 1);
+                    ck_assert_int_eq(e, 0);
+                    ck_assert_uint_eq(v, want);
+                } else if (op < 9) {
+                    uint32_t v;
+                    e = op & 1 ? (gomem_bitreader_read_ue)(&br, &v) : gomem_bitreader_read_ue(&br, &v);
+                    size_t z = 0;
+                    while (bit + z < n * 8 && !(flat[(bit + z) / 8] >> (7 - (bit + z) % 8) & 1))
+                        z++;
+                    if (z >= 32) {
+                        ck_assert_int_eq(e, -EOVERFLOW);
+                        bit += 1; /* go on past the zeros */
+                        ck_assert_int_eq(gomem_bitreader_skip(&br, 1), 0);
+                        continue;
+                    }
+                    if (n * 8 - bit < 2 * z + 1) {
+                        ck_assert_int_eq(e, -ENODATA);
+                        break;
+                    }
+                    uint64_t x = 0;
+                    for (size_t i = 0; i < 2 * z + 1; i++, bit++)
+                        x = x << 1 | (uint64_t)(flat[bit / 8] >> (7 - bit % 8) & 1);
+                    ck_assert_int_eq(e, 0);
+                    ck_assert_uint_eq(v, x - 1);
+                } else {
+                    size_t s = test_range(&st, 0, 300);
+                    e = gomem_bitreader_skip(&br, s);
+                    if (n * 8 - bit < s) {
+                        ck_assert_int_eq(e, -ENODATA);
+                        break;
+                    }
+                    ck_assert_int_eq(e, 0);
+                    bit += s;
+                }
+                ck_assert_uint_eq(gomem_bitreader_tell(&br), bit);
+                const char *why = gomem__bitreader_check(&br);
+                ck_assert_msg(!why, "%s", why ? why : "");
+            }
+            ck_assert_uint_eq(gomem_bitreader_tell(&br), bit);
+            gomem_memory_destroy(&m);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bitreader");
@@ -435,8 +631,11 @@ int main(void)
     tcase_add_test(tc, test_bits);
     tcase_add_test(tc, test_ue_overflow);
     tcase_add_test(tc, test_ue_long);
+    tcase_add_test(tc, test_ue_offsets);
     tcase_add_test(tc, test_epb);
     tcase_add_test(tc, test_differential);
+    tcase_add_test(tc, test_boundary_offsets);
+    tcase_add_test(tc, test_long);
     suite_add_tcase(s, tc);
     return test_run(s);
 }
