@@ -947,14 +947,34 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
-        AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
+        AO_t x = (AO_t)p, cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
         /* The last bytes taken: [p, p + n) ends at cur (without wrapping
          * round) and starts at or above low. */
-        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low) && !AO_load(&tc->npend))) {
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
             AO_nop_write();
             AO_store(&tc->cur, x);
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            GOMEM__POOL_FREED(p, n);
+            return 0;
+        }
+        /* The next of a batch freed in the order it was taken: it starts
+         * where the only pending block ends (so meets no free byte: the
+         * block ends below cur and nothing else is pending), at or above
+         * low, and 0 < n <= cur - x. It extends the block, or reaches cur
+         * and takes the block back to the tail. */
+        if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x)) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            if (n == cur - x) {
+                AO_store(&tc->cur, AO_load(&tc->pend[0][0]));
+                AO_store(&tc->npend, 0);
+            } else {
+                AO_store(&tc->pend[0][1], x + n);
+            }
             AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
             AO_store_release(&tc->seq, q + 2);
             GOMEM__POOL_FREED(p, n);
