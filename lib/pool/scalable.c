@@ -816,7 +816,17 @@ static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable
     return scalable_give(s, tc, p, n, 1);
 }
 
-/* A free by the owner that is not the last bytes it took. */
+/* A counted free under the lock: the tree's business. */
+static GOMEM__NOINLINE int scalable_give_locked(gomem_scalable *s, void *p, size_t n)
+{
+    scalable_enter(s);
+    int r = scalable_free_locked(s, p, n, 1);
+    scalable_leave(s);
+    return r;
+}
+
+/* A free by the owner inside [low, cur) of its chunk that is not the last
+ * bytes it took: into the pending blocks, lock-free unless they are full. */
 static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
     int r = tc_give(tc, (AO_t)p, n, 1);
@@ -824,7 +834,7 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
         GOMEM__POOL_FREED(p, n);
     if (GOMEM__LIKELY(r <= 0))
         return r;
-    return scalable_give_slow(s, tc, p, n);
+    return r == 1 ? scalable_give_locked(s, p, n) : scalable_give_slow(s, tc, p, n);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -980,6 +990,10 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
+        /* Outside [low, cur) of the chunk (another chunk's bytes, or the
+         * tree's): straight to the lock, without the pending blocks. */
+        if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur))
+            return scalable_give_locked(s, p, n);
         if (GOMEM__LIKELY(n != 0))
             return scalable_give_owner(s, tc, p, n);
     }
