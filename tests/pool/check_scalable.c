@@ -353,6 +353,73 @@ START_TEST(test_pending)
 }
 END_TEST
 
+/* A batch freed in the order it was taken extends the one pending block
+ * inline: refused when it meets free bytes or runs past cur, and when
+ * another thread's free raised low past the block's end. */
+struct lowjob {
+    gomem_scalable *s;
+    unsigned char *p;
+    int r;
+};
+
+static void *free_in_thread(void *arg)
+{
+    struct lowjob *j = arg;
+    j->r = gomem_scalable_free(j->s, j->p, 100);
+    return NULL;
+}
+
+START_TEST(test_pending_in_order)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *p[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = gomem_scalable_malloc(s, 100);
+        canary_fill(p[i], 100);
+    }
+    ck_assert_ptr_eq(p[3], p[0] + 300);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0); /* pending [p0, p1) */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), 0); /* extends it to p2 */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), -EINVAL);     /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1] + 50, 100), -EINVAL); /* meets it */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 201), -EINVAL);      /* past cur */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 0), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert(canary_intact(p[2], 100) && canary_intact(p[3], 100));
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 50), 0);  /* a head: extends */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2] + 50, 150), 0); /* reaches cur */
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 100), -EINVAL); /* the free tail now */
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 100), p[0]);       /* the chunk took all back */
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0);
+
+    /* Another thread frees the block right after the pending one: low
+     * passes it, and the owner's second free of it is refused. */
+    for (int i = 0; i < 4; i++)
+        p[i] = gomem_scalable_malloc(s, 100);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0); /* pending [p0, p1) */
+    struct lowjob j = {s, p[1], 1};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, free_in_thread, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.r, 0);
+    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 50), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 100), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 static int count_arena(void *base, size_t size, size_t free_bytes, void *arg)
 {
     size_t *v = arg;
@@ -583,6 +650,15 @@ struct live {
 
 #define MAXLIVE 256
 
+/* Bytes of a batch still allocated: bn[from..m). */
+static size_t batch_left(const size_t *bn, size_t from, size_t m)
+{
+    size_t t = 0;
+    for (size_t i = from; i < m; i++)
+        t += bn[i];
+    return t;
+}
+
 START_TEST(test_model)
 {
     uint64_t seed = test_seed(0x5CA1AB1Eull), rng = seed;
@@ -661,6 +737,29 @@ START_TEST(test_model)
             memset(b, 0xEE, n); /* must not touch any live allocation */
         } else if (op < 91) {
             (void)gomem_scalable_trim(s);
+        } else if (op < 93) {
+            /* A batch taken and freed in the same order (each free
+             * extends the block the last one left pending), with a
+             * double free and an overlapping free refused at each step. */
+            unsigned char *b[8];
+            size_t bn[8], m = test_range(&rng, 2, 8);
+            for (size_t i = 0; i < m; i++) {
+                bn[i] = test_range(&rng, 1, 2048);
+                b[i] = gomem_scalable_malloc(s, bn[i]);
+                REQUIRE(b[i] != NULL, SAY "batch malloc", ARGS);
+                canary_fill(b[i], bn[i]);
+            }
+            for (size_t i = 0; i < m; i++) {
+                REQUIRE(canary_intact(b[i], bn[i]), SAY "batch canary", ARGS);
+                REQUIRE(gomem_scalable_free(s, b[i], bn[i]) == 0, SAY "batch free %zu", ARGS, i);
+                REQUIRE(gomem_scalable_free(s, b[i], bn[i]) == -EINVAL, SAY "batch double free", ARGS);
+                if (i + 1 < m)
+                    REQUIRE(gomem_scalable_free(s, b[i] + bn[i] - 1, 2) == -EINVAL, SAY "batch overlap", ARGS);
+                struct gomem_scalable_stats bs;
+                gomem_scalable_stats(s, &bs);
+                REQUIRE(bs.in_use == in_use + batch_left(bn, i + 1, m), SAY "batch stats",
+                        ARGS);
+            }
         } else {
             /* Read a live allocation's canary; nothing else. */
             struct live l = live[test_range(&rng, 0, nlive - 1)];
@@ -696,6 +795,7 @@ int main(void)
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_growth_cap);
     tcase_add_test(tc, test_pending);
+    tcase_add_test(tc, test_pending_in_order);
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
     tcase_add_test(tc, test_cross_thread);
