@@ -14,4 +14,11 @@
  * other thread may be calling s. O(arenas + threads * free blocks). */
 int gomem__scalable_check(gomem_scalable *s);
 
+/* gomem_scalable_malloc for recyclable memory: n bytes from the calling
+ * thread's bump chunk, whatever n (no size class), so that the segments
+ * of one recyclable memory lie end to end and go back in one free at
+ * recycle. Counted, freed and validated as any other allocation. NULL
+ * with errno EINVAL or ENOMEM. */
+void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n);
+
 #endif /* GOMEM_SCALABLE_H */

@@ -82,50 +82,52 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Sub-ranges of chunk allocations (above the size classes). */
 START_TEST(test_partial_and_rest)
 {
-    gomem_scalable *s = gomem_scalable_new(4096);
-    unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
-    ck_assert_ptr_eq(b, a + 1000);
-    memset(a, 1, 1000);
-    memset(b, 2, 1000);
-    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 1000, 100), 0); /* keep the head */
+    gomem_scalable *s = gomem_scalable_new(16384);
+    unsigned char *a = gomem_scalable_malloc(s, 5000), *b = gomem_scalable_malloc(s, 5000);
+    ck_assert_ptr_eq(b, a + 5000);
+    memset(a, 1, 5000);
+    memset(b, 2, 5000);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 5000, 100), 0); /* keep the head */
     ck_assert_int_eq(gomem_scalable_free_rest(s, a, 100, 100), 0);  /* nothing */
-    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_uint_eq(stats(s).in_use, 5100);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a + 100, 1), -EINVAL); /* freed by free_rest */
-    ck_assert_int_eq(gomem_scalable_free(s, b + 900, 100), 0);  /* tail: bump */
+    ck_assert_int_eq(gomem_scalable_free(s, b + 4900, 100), 0); /* tail: bump */
     ck_assert_int_eq(gomem_scalable_free(s, b, 100), 0);        /* head */
     ck_assert_int_eq(gomem_scalable_free(s, b + 400, 100), 0);  /* middle */
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     ck_assert_int_eq(gomem_scalable_free(s, b + 100, 300), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b + 500, 400), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 500, 4400), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
     struct gomem_scalable_stats st = stats(s);
     ck_assert_uint_eq(st.in_use, 0);
-    ck_assert_uint_eq(st.malloc_bytes, 2000);
-    ck_assert_uint_eq(st.free_bytes, 2000);
+    ck_assert_uint_eq(st.malloc_bytes, 10000);
+    ck_assert_uint_eq(st.free_bytes, 10000);
     ck_assert_uint_eq(st.arenas, 1);
-    ck_assert_uint_eq(st.capacity, 4096);
+    ck_assert_uint_eq(st.capacity, 16384);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* All free again: the whole arena serves one request. */
-    unsigned char *c = gomem_scalable_malloc(s, 4096);
+    unsigned char *c = gomem_scalable_malloc(s, 16384);
     ck_assert_ptr_eq(c, a);
     ck_assert_uint_eq(stats(s).arenas, 1);
-    ck_assert_int_eq(gomem_scalable_free(s, c, 4096), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c, 16384), 0);
     gomem_scalable_destroy(s);
 }
 END_TEST
 
 START_TEST(test_growth)
 {
-    gomem_scalable *s = gomem_scalable_new(1024);
+    gomem_scalable *s = gomem_scalable_new(8192);
     void *p[16];
-    size_t expect_cap = 1024;
-    /* Fill arena after arena: each new one is twice the last, to 4 MiB. */
-    p[0] = gomem_scalable_malloc(s, 1024);
-    for (int i = 1; i < 14; i++) {
-        size_t size = (size_t)1024 << i;
+    size_t expect_cap = 8192;
+    /* Fill arena after arena (chunk allocations, above the size classes):
+     * each new one is twice the last, to 4 MiB. */
+    p[0] = gomem_scalable_malloc(s, 8192);
+    for (int i = 1; i < 11; i++) {
+        size_t size = (size_t)8192 << i;
         if (size > 4 * MIB)
             size = 4 * MIB;
         p[i] = gomem_scalable_malloc(s, size);
@@ -150,8 +152,8 @@ START_TEST(test_growth)
     ck_assert_uint_eq(stats(s).capacity, expect_cap);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* Free the others; every arena but one goes back. */
-    for (int i = 13; i >= 0; i--) {
-        size_t size = (size_t)1024 << i;
+    for (int i = 10; i >= 0; i--) {
+        size_t size = (size_t)8192 << i;
         ck_assert_int_eq(gomem_scalable_free(s, p[i], size > 4 * MIB ? 4 * MIB : size), 0);
         ck_assert_int_eq(gomem__scalable_check(s), 0);
     }
@@ -176,22 +178,22 @@ END_TEST
 START_TEST(test_borrow)
 {
     gomem_scalable *s = gomem_scalable_new(1024);
-    unsigned char *b = gomem_scalable_borrow(s, 500);
+    unsigned char *b = gomem_scalable_borrow(s, 5000);
     ck_assert_ptr_nonnull(b);
-    memset(b, 3, 500);
+    memset(b, 3, 5000);
     struct gomem_scalable_stats st = stats(s);
     ck_assert_uint_eq(st.malloc_bytes, 0);
     ck_assert_uint_eq(st.in_use, 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b, 500), -EINVAL); /* not allocated */
-    unsigned char *p = gomem_scalable_malloc(s, 500);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 5000), -EINVAL); /* not allocated */
+    unsigned char *p = gomem_scalable_malloc(s, 5000); /* from the chunk, as borrow */
     ck_assert_ptr_eq(p, b);
     /* A borrow larger than what is left grows the allocator. */
     unsigned char *big = gomem_scalable_borrow(s, 100000);
     ck_assert_ptr_nonnull(big);
     memset(big, 4, 100000);
-    ck_assert_uint_eq(stats(s).in_use, 500);
+    ck_assert_uint_eq(stats(s).in_use, 5000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 500), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
@@ -259,24 +261,30 @@ START_TEST(test_backing_failure)
     fail_backing = 1;
     EXPECT_NULL_ERRNO(gomem_scalable_new(4096), ENOMEM);
     fail_backing = 0;
-    gomem_scalable *s = gomem_scalable_new(4096);
+    gomem_scalable *s = gomem_scalable_new(8192);
     ck_assert_ptr_nonnull(s);
-    void *p = gomem_scalable_malloc(s, 4000);
+    void *p = gomem_scalable_malloc(s, 8000);
     ck_assert_ptr_nonnull(p);
     fail_backing = 1;
     errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, 4000)); /* needs a new arena */
+    ck_assert_ptr_null(gomem_scalable_malloc(s, 8000)); /* needs a new arena */
     ck_assert_int_eq(errno, ENOMEM);
-    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 4000), ENOMEM);
-    void *q = gomem_scalable_malloc(s, 96); /* fits: still served */
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 8000), ENOMEM);
+    /* No arena for a span: a small request is served from the chunk. */
+    void *q = gomem_scalable_malloc(s, 96);
     ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_eq(q, (unsigned char *)p + 8000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     fail_backing = 0;
-    void *r = gomem_scalable_malloc(s, 4000);
+    void *r = gomem_scalable_malloc(s, 8000);
     ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 4000), 0);
+    void *t = gomem_scalable_malloc(s, 96); /* a span now */
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 8000), 0);
     ck_assert_int_eq(gomem_scalable_free(s, q, 96), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, r, 4000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 96), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 8000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, t, 96), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem__arena_fail_hook = NULL;
@@ -306,47 +314,50 @@ START_TEST(test_growth_cap)
 END_TEST
 
 /* Out-of-order frees held by the thread: coalesced, popped back to the
- * chunk, refused when freed twice, given to the tree when too many. */
+ * chunk, refused when freed twice, given to the tree when too many
+ * (chunk allocations: above the size classes). */
 START_TEST(test_pending)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
-    unsigned char *p[100];
-    for (int i = 0; i < 100; i++) {
-        p[i] = gomem_scalable_malloc(s, 1000);
+    unsigned char *p[60];
+    for (int i = 0; i < 60; i++) {
+        p[i] = gomem_scalable_malloc(s, 4100);
         ck_assert_ptr_nonnull(p[i]);
-        canary_fill(p[i], 1000);
+        canary_fill(p[i], 4100);
     }
-    for (int i = 0; i < 99; i += 2) /* every other one: 50 separate blocks */
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    for (int i = 0; i < 59; i += 2) /* every other one: 30 separate blocks */
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    for (int i = 0; i < 99; i += 2) {
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), -EINVAL);
-        ck_assert_int_eq(gomem_scalable_free(s, p[i] + 999, 2), -EINVAL); /* meets p[i + 1] too */
+    for (int i = 0; i < 59; i += 2) {
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(s, p[i] + 4099, 2), -EINVAL); /* meets p[i + 1] too */
     }
-    ck_assert_uint_eq(stats(s).in_use, 50 * 1000);
-    for (int i = 1; i < 100; i += 2) {
-        ck_assert(canary_intact(p[i], 1000));
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 30 * 4100);
+    for (int i = 1; i < 60; i += 2) {
+        ck_assert(canary_intact(p[i], 4100));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
         ck_assert_int_eq(gomem__scalable_check(s), 0);
     }
     ck_assert_uint_eq(stats(s).in_use, 0);
-    /* FIFO: all of it comes back to the chunk, the next batch reuses it. */
-    for (int i = 0; i < 100; i++)
-        p[i] = gomem_scalable_malloc(s, 1000);
-    for (int i = 0; i < 100; i++)
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    /* FIFO: all of it comes back to the chunk, the next batch reuses it
+     * (a fresh chunk: the one above has blocks the tree took). */
+    (void)gomem_scalable_trim(s);
+    for (int i = 0; i < 60; i++)
+        p[i] = gomem_scalable_malloc(s, 4100);
+    for (int i = 0; i < 60; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_ptr_eq(gomem_scalable_malloc(s, 1000), p[0]);
-    ck_assert_int_eq(gomem_scalable_free(s, p[0], 1000), 0);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 4100), p[0]);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 4100), 0);
     /* A sub-range of a held-back block is free too; middles still work. */
-    unsigned char *a = gomem_scalable_malloc(s, 300), *b = gomem_scalable_malloc(s, 300);
+    unsigned char *a = gomem_scalable_malloc(s, 4300), *b = gomem_scalable_malloc(s, 4300);
     ck_assert_int_eq(gomem_scalable_free(s, a + 100, 100), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a + 150, 10), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, a + 50, 100), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, a + 200, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 200, 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b, 300), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 4300), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
@@ -365,7 +376,7 @@ struct lowjob {
 static void *free_in_thread(void *arg)
 {
     struct lowjob *j = arg;
-    j->r = gomem_scalable_free(j->s, j->p, 100);
+    j->r = gomem_scalable_free(j->s, j->p, 5000);
     return NULL;
 }
 
@@ -374,46 +385,46 @@ START_TEST(test_pending_in_order)
     gomem_scalable *s = gomem_scalable_new(MIB);
     unsigned char *p[4];
     for (int i = 0; i < 4; i++) {
-        p[i] = gomem_scalable_malloc(s, 100);
-        canary_fill(p[i], 100);
+        p[i] = gomem_scalable_malloc(s, 5000);
+        canary_fill(p[i], 5000);
     }
-    ck_assert_ptr_eq(p[3], p[0] + 300);
-    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0); /* pending [p0, p1) */
-    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), 0); /* extends it to p2 */
+    ck_assert_ptr_eq(p[3], p[0] + 15000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0); /* pending [p0, p1) */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), 0); /* extends it to p2 */
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_uint_eq(stats(s).in_use, 200);
-    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), -EINVAL);     /* double */
-    ck_assert_int_eq(gomem_scalable_free(s, p[1] + 50, 100), -EINVAL); /* meets it */
-    ck_assert_int_eq(gomem_scalable_free(s, p[2], 201), -EINVAL);      /* past cur */
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), -EINVAL);     /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1] + 50, 5000), -EINVAL); /* meets it */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 10001), -EINVAL);      /* past cur */
     ck_assert_int_eq(gomem_scalable_free(s, p[2], 0), -EINVAL);
-    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert(canary_intact(p[2], 100) && canary_intact(p[3], 100));
+    ck_assert(canary_intact(p[2], 5000) && canary_intact(p[3], 5000));
     ck_assert_int_eq(gomem_scalable_free(s, p[2], 50), 0);  /* a head: extends */
-    ck_assert_int_eq(gomem_scalable_free(s, p[2] + 50, 150), 0); /* reaches cur */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2] + 50, 9950), 0); /* reaches cur */
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, p[3], 100), -EINVAL); /* the free tail now */
-    ck_assert_ptr_eq(gomem_scalable_malloc(s, 100), p[0]);       /* the chunk took all back */
-    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 5000), -EINVAL); /* the free tail now */
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 5000), p[0]);       /* the chunk took all back */
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0);
 
     /* Another thread frees the block right after the pending one: low
      * passes it, and the owner's second free of it is refused. */
     for (int i = 0; i < 4; i++)
-        p[i] = gomem_scalable_malloc(s, 100);
-    ck_assert_int_eq(gomem_scalable_free(s, p[0], 100), 0); /* pending [p0, p1) */
+        p[i] = gomem_scalable_malloc(s, 5000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0); /* pending [p0, p1) */
     struct lowjob j = {s, p[1], 1};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, free_in_thread, &j), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(j.r, 0);
-    ck_assert_uint_eq(stats(s).in_use, 200);
-    ck_assert_int_eq(gomem_scalable_free(s, p[1], 100), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, p[1], 50), -EINVAL);
-    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, p[2], 100), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, p[3], 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 5000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
@@ -532,7 +543,7 @@ static void *xthread_free(void *arg)
     j->r[4] = gomem_scalable_free(j->s, j->p, 0);              /* n == 0 */
     j->r[5] = gomem_scalable_free(j->s, j->p, SIZE_MAX);       /* overflows */
     j->r[6] = gomem_scalable_free(j->s, &local, sizeof local); /* foreign */
-    j->r[7] = gomem_scalable_free(j->s, j->p + 50, 100);       /* meets the pending block */
+    j->r[7] = gomem_scalable_free(j->s, j->p + j->n - 50, 100); /* meets the pending block */
     j->r[0] = gomem_scalable_free(j->s, j->p, j->n);           /* good */
     j->r[1] = gomem_scalable_free(j->s, j->p, j->n);           /* double */
     j->r[2] = gomem_scalable_free(j->s, j->p + j->n, 1);       /* owner's pending block */
@@ -544,11 +555,11 @@ static void *xthread_free(void *arg)
 static void *xthread_exit(void *arg)
 {
     struct xjob *j = arg;
-    unsigned char *a = gomem_scalable_malloc(j->s, 100), *b = gomem_scalable_malloc(j->s, 100);
-    unsigned char *c = gomem_scalable_malloc(j->s, 100);
-    j->r[0] = a && b && c && gomem_scalable_free(j->s, a, 100) == 0; /* pending at exit */
+    unsigned char *a = gomem_scalable_malloc(j->s, 5000), *b = gomem_scalable_malloc(j->s, 5000);
+    unsigned char *c = gomem_scalable_malloc(j->s, 5000);
+    j->r[0] = a && b && c && gomem_scalable_free(j->s, a, 5000) == 0; /* pending at exit */
     j->p = b;                                                      /* left allocated */
-    j->n = 100;
+    j->n = 5000;
     (void)c; /* freed by the main thread */
     j->r[1] = c ? (int)(c - b) : 0;
     return NULL;
@@ -557,12 +568,12 @@ static void *xthread_exit(void *arg)
 START_TEST(test_cross_thread)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
-    unsigned char *p = gomem_scalable_malloc(s, 100), *h = gomem_scalable_malloc(s, 100);
-    unsigned char *keep = gomem_scalable_malloc(s, 100);
-    ck_assert_int_eq(gomem_scalable_free(s, h, 100), 0); /* pending: [p + 100, p + 200) */
-    ck_assert_ptr_eq(h, p + 100);
-    ck_assert_ptr_eq(keep, p + 200);
-    struct xjob j = {s, p, 100, {1, 1, 1, 1, 1, 1, 1, 1}};
+    unsigned char *p = gomem_scalable_malloc(s, 5000), *h = gomem_scalable_malloc(s, 5000);
+    unsigned char *keep = gomem_scalable_malloc(s, 5000);
+    ck_assert_int_eq(gomem_scalable_free(s, h, 5000), 0); /* pending: [p + 5000, p + 10000) */
+    ck_assert_ptr_eq(h, p + 5000);
+    ck_assert_ptr_eq(keep, p + 10000);
+    struct xjob j = {s, p, 5000, {1, 1, 1, 1, 1, 1, 1, 1}};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_free, &j), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -572,12 +583,12 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(j.r[3], -EINVAL);
     for (int i = 4; i < 8; i++)
         ck_assert_int_eq(j.r[i], -EINVAL);
-    ck_assert_uint_eq(stats(s).in_use, 100);
+    ck_assert_uint_eq(stats(s).in_use, 5000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* The owner sees the other thread's free: a double free is refused. */
-    ck_assert_int_eq(gomem_scalable_free(s, p, 100), -EINVAL);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 200), -EINVAL);
-    ck_assert_int_eq(gomem_scalable_free(s, keep, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 5000), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 10000), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
 
@@ -587,12 +598,12 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_exit, &e), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(e.r[0], 1);
-    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, e.p - 100, 100), -EINVAL); /* was pending */
-    ck_assert_int_eq(gomem_scalable_free(s, e.p + 200, 1), -EINVAL);   /* was its tail */
-    ck_assert_int_eq(gomem_scalable_free(s, e.p, 100), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p - 5000, 5000), -EINVAL); /* was pending */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + 10000, 1), -EINVAL);   /* was its tail */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p, 5000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* A new thread takes over the cache of the one that exited. */
@@ -775,7 +786,9 @@ START_TEST(test_model)
         ck_assert_int_eq(gomem_scalable_free(s, live[k].p, live[k].n), 0);
     }
     ck_assert_uint_eq(stats(s).in_use, 0);
-    ck_assert_uint_le(stats(s).arenas, 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    (void)gomem_scalable_trim(s); /* the spans and the chunk, then every arena */
+    ck_assert_uint_eq(stats(s).arenas, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
     gomem__arena_pool_drain();
