@@ -526,6 +526,226 @@ START_TEST(test_recycle)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- spans */
+
+/* Requests up to 4 KiB come from size-class spans: a whole block freed is
+ * kept for the next malloc of its class; every bad free that meets a
+ * kept block or a block's slack is refused with nothing changed; heads,
+ * middles and tails work; the counters stay exact. */
+START_TEST(test_spans)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
+    unsigned char *c = gomem_scalable_malloc(s, 100);
+    ck_assert_ptr_eq(b, a + 1024); /* class 1024: neighbours in one span */
+    canary_fill(a, 1000);
+    canary_fill(b, 1000);
+    canary_fill(c, 100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Slack: handed out to nobody. */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 1000, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1001), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 500, 600), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 2024), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 10, SIZE_MAX), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 2100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* A whole block goes back to its span; then it is free. */
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), -EINVAL);    /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 10, 10), -EINVAL); /* inside it */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 1020, 8), -EINVAL); /* it and b */
+    ck_assert_int_eq(gomem_scalable_free(s, b - 1, 2), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert(canary_intact(b, 1000) && canary_intact(c, 100));
+    /* The next malloc of the class takes it back. */
+    unsigned char *d = gomem_scalable_malloc(s, 900);
+    ck_assert_ptr_eq(d, a);
+    canary_fill(d, 900);
+    ck_assert_uint_eq(stats(s).in_use, 2000);
+    /* A tail (free_rest): the rest stays, the tail is free. */
+    ck_assert_int_eq(gomem_scalable_free_rest(s, d, 900, 300), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, d + 300, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, d + 299, 2), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 1400);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, d, 300), 0); /* what is left, whole */
+    ck_assert_int_eq(gomem_scalable_free(s, d, 300), -EINVAL);
+    /* A head, then the rest. */
+    ck_assert_int_eq(gomem_scalable_free(s, b, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 50, 100), -EINVAL);
+    ck_assert(canary_intact(b + 100, 900));
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 100, 900), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 100, 900), -EINVAL);
+    /* A middle, then both sides. */
+    ck_assert_int_eq(gomem_scalable_free(s, c + 10, 10), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 10, 10), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 5, 10), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 100, 1), -EINVAL); /* slack */
+    ck_assert_int_eq(gomem_scalable_free(s, c, 10), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 20, 80), 0);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.malloc_bytes, 3000);
+    ck_assert_uint_eq(st.free_bytes, 3000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+
+    /* Many blocks of every class: two spans and more per class, freed in
+     * another order; spans go back, and trim takes the rest. */
+    static unsigned char *q[3000];
+    static size_t qn[3000];
+    uint64_t rng = 0x5EED;
+    size_t total = 0;
+    for (int i = 0; i < 3000; i++) {
+        qn[i] = test_range(&rng, 1, 4096);
+        q[i] = gomem_scalable_malloc(s, qn[i]);
+        ck_assert_ptr_nonnull(q[i]);
+        canary_fill(q[i], qn[i]);
+        total += qn[i];
+    }
+    ck_assert_uint_eq(stats(s).in_use, total);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3000; i += 2) {
+        ck_assert(canary_intact(q[i], qn[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), 0);
+        total -= qn[i];
+    }
+    ck_assert_uint_eq(stats(s).in_use, total);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3000; i += 2)
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), -EINVAL);
+    for (int i = 1; i < 3000; i += 2) {
+        ck_assert(canary_intact(q[i], qn[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), 0);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_uint_gt(gomem_scalable_trim(s), 0);
+    ck_assert_uint_eq(stats(s).arenas, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+/* Another thread's frees of blocks in the owner's spans: a kept (free)
+ * block and slack refused, a whole block and a middle taken (the lock's
+ * way), and the owner sees them. */
+struct spanjob {
+    gomem_scalable *s;
+    unsigned char *x, *y, *z;
+    int r[7];
+};
+
+static void *span_other(void *arg)
+{
+    struct spanjob *j = arg;
+    j->r[0] = gomem_scalable_free(j->s, j->y, 500);       /* kept by the owner */
+    j->r[1] = gomem_scalable_free(j->s, j->y + 10, 10);   /* inside it */
+    j->r[2] = gomem_scalable_free(j->s, j->x + 400, 200); /* slack, and y */
+    j->r[3] = gomem_scalable_free(j->s, j->x, 500);       /* good: whole */
+    j->r[4] = gomem_scalable_free(j->s, j->x, 500);       /* double */
+    j->r[5] = gomem_scalable_free(j->s, j->z + 100, 100); /* good: a middle */
+    j->r[6] = gomem_scalable_free(j->s, j->z + 500, 1);   /* slack */
+    return NULL;
+}
+
+START_TEST(test_spans_threads)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *x = gomem_scalable_malloc(s, 500), *y = gomem_scalable_malloc(s, 500);
+    unsigned char *z = gomem_scalable_malloc(s, 500);
+    ck_assert_ptr_eq(y, x + 512);
+    canary_fill(z, 500);
+    ck_assert_int_eq(gomem_scalable_free(s, y, 500), 0); /* kept in the span */
+    struct spanjob j = {s, x, y, z, {1, 1, 1, 1, 1, 1, 1}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, span_other, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.r[0], -EINVAL);
+    ck_assert_int_eq(j.r[1], -EINVAL);
+    ck_assert_int_eq(j.r[2], -EINVAL);
+    ck_assert_int_eq(j.r[3], 0);
+    ck_assert_int_eq(j.r[4], -EINVAL);
+    ck_assert_int_eq(j.r[5], 0);
+    ck_assert_int_eq(j.r[6], -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 400);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The owner: the other thread's frees are seen. */
+    ck_assert_int_eq(gomem_scalable_free(s, x, 500), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 100, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 150, 100), -EINVAL);
+    ck_assert(canary_intact(z, 100) && canary_intact(z + 200, 300));
+    ck_assert_int_eq(gomem_scalable_free(s, z, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 200, 300), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The span still serves its class. */
+    unsigned char *w = gomem_scalable_malloc(s, 500);
+    ck_assert_ptr_eq(w, y);
+    ck_assert_int_eq(gomem_scalable_free(s, w, 500), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+/* A thread exits with blocks kept in its spans and blocks still live:
+ * the kept ones go to the tree (a free of them is refused), the live
+ * ones stay allocated and are freed here, the counters exact. */
+struct exitjob {
+    gomem_scalable *s;
+    unsigned char *kept[3], *live[3];
+    size_t n[3];
+};
+
+static void *span_exit(void *arg)
+{
+    struct exitjob *j = arg;
+    static const size_t sizes[3] = {16, 700, 4096};
+    for (int i = 0; i < 3; i++) {
+        j->n[i] = sizes[i];
+        j->kept[i] = gomem_scalable_malloc(j->s, sizes[i]);
+        j->live[i] = gomem_scalable_malloc(j->s, sizes[i]);
+        canary_fill(j->live[i], sizes[i]);
+        if (gomem_scalable_free(j->s, j->kept[i], sizes[i]) != 0)
+            j->kept[i] = NULL;
+    }
+    return NULL;
+}
+
+START_TEST(test_spans_thread_exit)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    struct exitjob j = {s, {NULL}, {NULL}, {0}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, span_exit, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_uint_eq(stats(s).in_use, 16 + 700 + 4096);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_ptr_nonnull(j.kept[i]);
+        ck_assert_int_eq(gomem_scalable_free(s, j.kept[i], j.n[i]), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i] + 1), -EINVAL); /* slack went too */
+    }
+    ck_assert_uint_eq(stats(s).in_use, 16 + 700 + 4096);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(canary_intact(j.live[i], j.n[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i]), 0);
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i]), -EINVAL);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    (void)gomem_scalable_trim(s);
+    ck_assert_uint_eq(stats(s).arenas, 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
 /* ---------------------------------------------------------------- threads */
 
 struct xjob {
@@ -812,6 +1032,9 @@ int main(void)
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
     tcase_add_test(tc, test_cross_thread);
+    tcase_add_test(tc, test_spans);
+    tcase_add_test(tc, test_spans_threads);
+    tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
     suite_add_tcase(s, tc);
