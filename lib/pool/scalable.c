@@ -85,6 +85,7 @@ struct scalable_tc;
 #define SPAN_MIN ((size_t)4 << 10)   /* a span: 32 blocks, but 4 to 64 KiB */
 #define SPAN_MAX ((size_t)64 << 10)
 #define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
+#define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
 #define LEN_FREE 0
 #define LEN_BROKEN 0xFFFF
 
@@ -1363,17 +1364,20 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
 
 /* The owner freed a block of sp: list the span again if it had no free
  * block, and give it back when every block is free or broken and its
- * class has other spans with free blocks (so that a malloc and free in
- * turn do not make and unmake a span). */
+ * class has other spans with free blocks. */
 static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
 {
     if (!span_listed(tc, sp))
         span_list(tc, sp);
-    /* Two other spans of the class with free blocks: a batch that takes
-     * a span and a half and gives it all back does not make and unmake
-     * one each time. */
-    int others = (sp->prev != NULL) + (sp->prev && sp->prev->prev) + (sp->next != NULL) + (sp->next && sp->next->next);
-    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && others >= 2) {
+    /* Only beside KEEP_SPANS other spans of the class with free blocks:
+     * a batch that takes a few spans and gives them all back does not
+     * make and unmake them each time. */
+    int others = 0;
+    for (struct scalable_span *o = sp->prev; o && others < KEEP_SPANS; o = o->prev)
+        others++;
+    for (struct scalable_span *o = sp->next; o && others < KEEP_SPANS; o = o->next)
+        others++;
+    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && others >= KEEP_SPANS) {
         scalable_enter(s);
         (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
         scalable_leave(s);
@@ -1612,8 +1616,16 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     if (!s || !p || n == 0)
         return -EINVAL;
     struct scalable_tc *tc = NULL;
-    if (tl_last.s == s && tl_last.id == s->id)
+    if (tl_last.s == s && tl_last.id == s->id) {
         tc = tl_last.tc;
+    } else if ((tc = scalable_mine_if_any(s)) != NULL) {
+        /* A thread that called another allocator since: this one is its
+         * last again, and the owner's paths (its spans) serve. */
+        tl_last.s = s;
+        tl_last.id = s->id;
+        tl_last.tc = tc;
+        return gomem_scalable_free(s, p, n);
+    }
     return scalable_give(s, tc, p, n, 1);
 }
 

@@ -625,6 +625,20 @@ START_TEST(test_spans)
     }
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Two allocators in turn: a free on the one not called last still
+     * finds the thread's span, and the block is kept there. */
+    gomem_scalable *s2 = gomem_scalable_new(MIB);
+    unsigned char *e = gomem_scalable_malloc(s, 200), *f = gomem_scalable_malloc(s2, 200);
+    ck_assert_int_eq(gomem_scalable_free(s2, e, 200), -EINVAL); /* foreign to s2 */
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), 0);
+    ck_assert_int_eq(gomem_scalable_free(s2, f, 200), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), -EINVAL);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 200), e);
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem__scalable_check(s2), 0);
+    gomem_scalable_destroy(s2);
+    ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_uint_gt(gomem_scalable_trim(s), 0);
     ck_assert_uint_eq(stats(s).arenas, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
