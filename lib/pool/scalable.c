@@ -572,10 +572,10 @@ static struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x
 static int span_index_reserve(struct scalable_tc *tc, size_t bytes)
 {
     size_t need = tc->nused + (bytes >> WIN_SHIFT) + 2;
-    if (need * 4 <= tc->nslots * 3)
+    if (need * 2 <= tc->nslots) /* at most half full: short probe runs */
         return 0;
     size_t n = tc->nslots ? 2 * tc->nslots : 64;
-    while (need * 4 > n * 3)
+    while (need * 2 > n)
         n *= 2;
     struct span_slot *t = calloc(n, sizeof *t);
     if (!t)
@@ -1372,12 +1372,14 @@ static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_t
     /* Only beside KEEP_SPANS other spans of the class with free blocks:
      * a batch that takes a few spans and gives them all back does not
      * make and unmake them each time. */
+    if (sp->nfree + AO_load(&sp->nbroken) != sp->nblocks)
+        return;
     int others = 0;
     for (struct scalable_span *o = sp->prev; o && others < KEEP_SPANS; o = o->prev)
         others++;
     for (struct scalable_span *o = sp->next; o && others < KEEP_SPANS; o = o->next)
         others++;
-    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && others >= KEEP_SPANS) {
+    if (others >= KEEP_SPANS) {
         scalable_enter(s);
         (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
         scalable_leave(s);
