@@ -1,6 +1,16 @@
 /* scalable.c - the scalable allocator (GoMem's ScalableMemoryAllocator): a
  * growing set of arenas, each new one twice the last up to 4 MiB, behind
- * one lock, with a private bump chunk per thread in front of it.
+ * one lock, with size-class spans and a private bump chunk per thread in
+ * front of it.
+ *
+ * Requests up to CMAX (4 KiB) come from the thread's spans ("spans"
+ * below): runs carved from an arena's offset allocator, cut into blocks
+ * of one class size, whose len[] says exactly which bytes are handed out.
+ * The owner's malloc pops a free block, the owner's free of a whole block
+ * pushes it back, with no lock; anything else that meets a span takes the
+ * lock, refuses what meets free bytes and breaks the live blocks it meets
+ * (their slack goes to the tree), then goes on as below. Larger requests
+ * (and recyclable memory, read and borrow) use the bump chunk.
  *
  * Each thread that calls an allocator gets a thread cache (struct
  * scalable_tc): a bump chunk, a run carved from one arena's offset
