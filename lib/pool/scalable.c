@@ -1607,19 +1607,22 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 
 void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__UNLIKELY(!s || n == 0 || n > MAX_ARENA))
-        return n > MAX_ARENA ? gomem_scalable_malloc(s, n) : scalable_malloc_slow(s, n);
-    struct scalable_tc *tc = scalable_mine(s);
-    if (GOMEM__UNLIKELY(!tc))
-        return NULL;
-    unsigned char *p = tc_cur(tc);
-    if (GOMEM__LIKELY(n <= (size_t)(tc->end - p))) {
-        AO_store(&tc->cur, (AO_t)(p + n));
-        AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-    } else if (!(p = scalable_take(s, tc, n, 1))) {
-        return NULL;
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        unsigned char *p = tc_cur(tc);
+        if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room: as malloc's */
+            AO_store(&tc->cur, (AO_t)(p + n));
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            GOMEM__POOL_ALLOCATED(p, n);
+            return p;
+        }
     }
-    GOMEM__POOL_ALLOCATED(p, n);
+    if (!s || n == 0 || n > MAX_ARENA)
+        return gomem_scalable_malloc(s, n); /* EINVAL, or a big one */
+    struct scalable_tc *tc = scalable_mine(s);
+    unsigned char *p = tc ? scalable_take(s, tc, n, 1) : NULL;
+    if (p)
+        GOMEM__POOL_ALLOCATED(p, n);
     return p;
 }
 
@@ -1641,71 +1644,101 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     return scalable_give(s, tc, p, n, 1);
 }
 
+/* The owner's free of [p, p + n) starting in its span sp: the whole block
+ * malloc gave goes back to the span's stack, lock-free; len[i] == n says
+ * it is exactly that block (a free block has 0, a broken one more than
+ * CMAX). Anything else there is span_free_slow's. */
+static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, void *p,
+                                        size_t n)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)sp->base;
+    uint32_t i = (uint32_t)(((uint64_t)off * sp->inv) >> 32);
+    unsigned l = AO_short_load(&sp->len[i]);
+    if (GOMEM__LIKELY(l == n && l - 1u < CMAX && off == (uintptr_t)i * sp->size)) {
+        span_put(s, tc, sp, i, n);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    return span_free_slow(s, tc, sp, i, p, n);
+}
+
+/* The owner's free of [p, p + n) outside its chunk and the span it last
+ * freed into: another of its spans (found in its index), else the lock's
+ * business. */
+static GOMEM__NOINLINE int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    struct scalable_span *sp = span_find(tc, (uintptr_t)p);
+    if (sp) {
+        tc->hint = sp;
+        return span_free_in(s, tc, sp, p, n);
+    }
+    if (GOMEM__LIKELY(n != 0 && p))
+        return scalable_give_locked(s, p, n);
+    return -EINVAL;
+}
+
+/* The owner's free of [p, p + n) starting in its chunk [hstart, end)
+ * (whose bytes below low may be the tree's again, even a span's: the lock
+ * sorts those out). Out of line, so the span path above needs no saved
+ * registers. */
+static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    AO_t x = (AO_t)p;
+    AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
+    /* The last bytes taken: [p, p + n) ends at cur (without wrapping
+     * round) and starts at or above low. */
+    if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
+        AO_t q = AO_load(&tc->seq);
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->cur, x);
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+        AO_store_release(&tc->seq, q + 2);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    /* The next of a batch freed in the order it was taken: it starts
+     * where the only pending block ends (so meets no free byte: the
+     * block ends below cur and nothing else is pending), at or above
+     * low, and 0 < n <= cur - x. It extends the block, or reaches cur
+     * and takes the block back to the tail. */
+    if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x)) {
+        AO_t q = AO_load(&tc->seq);
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (n == cur - x) {
+            AO_store(&tc->cur, AO_load(&tc->pend[0][0]));
+            AO_store(&tc->npend, 0);
+        } else {
+            AO_store(&tc->pend[0][1], x + n);
+        }
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+        AO_store_release(&tc->seq, q + 2);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    /* Outside [low, cur) of the chunk (another chunk's bytes, or the
+     * tree's): straight to the lock, without the pending blocks. */
+    if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur))
+        return scalable_give_locked(s, p, n);
+    if (GOMEM__LIKELY(n != 0))
+        return scalable_give_owner(s, tc, p, n);
+    return scalable_free_slow(s, p, n);
+}
+
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         AO_t x = (AO_t)p;
-        /* In one of the thread's spans (the one it last freed into, else
-         * found in its index): the whole block malloc gave goes back to
-         * the span's stack, lock-free; len[i] == n says it is exactly that
-         * block (a free block has 0, a broken one more than CMAX).
-         * Anything else there is span_free_slow's. */
-        struct scalable_span *sp = tc->hint;
-        if (GOMEM__UNLIKELY(!sp || x - (uintptr_t)sp->base >= sp->bytes)) {
-            sp = span_find(tc, x);
-            tc->hint = sp ? sp : tc->hint;
+        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
+            /* Not in the thread's chunk: in the span it last freed into? */
+            struct scalable_span *sp = tc->hint;
+            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
+                return span_free_in(s, tc, sp, p, n);
+            return scalable_free_far(s, tc, p, n);
         }
-        if (GOMEM__LIKELY(sp != NULL)) {
-            uintptr_t off = x - (uintptr_t)sp->base;
-            uint32_t i = (uint32_t)(((uint64_t)off * sp->inv) >> 32);
-            unsigned l = AO_short_load(&sp->len[i]);
-            if (GOMEM__LIKELY(l == n && l - 1u < CMAX && off == (uintptr_t)i * sp->size)) {
-                span_put(s, tc, sp, i, n);
-                GOMEM__POOL_FREED(p, n);
-                return 0;
-            }
-            return span_free_slow(s, tc, sp, i, p, n);
-        }
-        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
-        /* The last bytes taken: [p, p + n) ends at cur (without wrapping
-         * round) and starts at or above low. */
-        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
-            AO_t q = AO_load(&tc->seq);
-            AO_store(&tc->seq, q + 1);
-            AO_nop_write();
-            AO_store(&tc->cur, x);
-            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-            AO_store_release(&tc->seq, q + 2);
-            GOMEM__POOL_FREED(p, n);
-            return 0;
-        }
-        /* The next of a batch freed in the order it was taken: it starts
-         * where the only pending block ends (so meets no free byte: the
-         * block ends below cur and nothing else is pending), at or above
-         * low, and 0 < n <= cur - x. It extends the block, or reaches cur
-         * and takes the block back to the tail. */
-        if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x)) {
-            AO_t q = AO_load(&tc->seq);
-            AO_store(&tc->seq, q + 1);
-            AO_nop_write();
-            if (n == cur - x) {
-                AO_store(&tc->cur, AO_load(&tc->pend[0][0]));
-                AO_store(&tc->npend, 0);
-            } else {
-                AO_store(&tc->pend[0][1], x + n);
-            }
-            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-            AO_store_release(&tc->seq, q + 2);
-            GOMEM__POOL_FREED(p, n);
-            return 0;
-        }
-        /* Outside [low, cur) of the chunk (another chunk's bytes, or the
-         * tree's): straight to the lock, without the pending blocks. */
-        if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur))
-            return scalable_give_locked(s, p, n);
-        if (GOMEM__LIKELY(n != 0))
-            return scalable_give_owner(s, tc, p, n);
+        return scalable_free_chunk(s, tc, p, n);
     }
     return scalable_free_slow(s, p, n);
 }
