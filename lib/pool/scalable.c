@@ -3,8 +3,10 @@
  * one lock, with size-class spans and a private bump chunk per thread in
  * front of it.
  *
- * Requests up to CMAX (4 KiB) come from the thread's spans ("spans"
- * below): runs carved from an arena's offset allocator, cut into blocks
+ * Requests up to CMAX (4 KiB) come from the thread's chunk until its
+ * frees stray: when STRAY of them over one chunk went to the tree (out of
+ * order beyond what it holds back, or of older chunks), its small
+ * requests come from its spans from the next refill on ("spans" below): runs carved from an arena's offset allocator, cut into blocks
  * of one class size, whose len[] says exactly which bytes are handed out.
  * The owner's malloc pops a free block, the owner's free of a whole block
  * pushes it back, with no lock; anything else that meets a span takes the
@@ -95,6 +97,7 @@ struct scalable_tc;
 #define SPAN_MIN ((size_t)4 << 10)   /* a span: 32 blocks, but 4 to 64 KiB */
 #define SPAN_MAX ((size_t)64 << 10)
 #define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
+#define STRAY 64 /* frees to the tree over one chunk that turn the thread to spans */
 #define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
 #define LEN_FREE 0
 #define LEN_BROKEN 0xFFFF
@@ -159,6 +162,8 @@ struct scalable_tc {
      * lock, by the owner, so others read them under the lock. */
     struct scalable_span *cls[NCLS]; /* spans with free blocks, per class */
     struct scalable_span *hint;      /* the span the owner last freed into, or NULL */
+    size_t cmax;                     /* CMAX once the thread uses spans, else 0 (the owner's) */
+    size_t stray;                    /* the owner's frees the tree took since the chunk's refill */
     struct scalable_span *spans;     /* every span of the thread */
     struct span_slot *slots;         /* index: 64 KiB window -> spans */
     size_t nslots, nused, nspans;
@@ -1135,6 +1140,11 @@ static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc
 {
     unsigned char *p = tc_cur(tc);
     if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
+        /* A chunk whose frees kept straying to the tree: the thread's
+         * small requests go to spans from now on. */
+        if (tc->stray >= STRAY)
+            tc->cmax = CMAX;
+        tc->stray = 0;
         scalable_enter(s);
         int r = scalable_refill(s, tc, n);
         scalable_leave(s);
@@ -1244,6 +1254,7 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
  * 0 or -ENOMEM (nothing changed). By the owner. */
 static GOMEM__NOINLINE int scalable_flush(gomem_scalable *s, struct scalable_tc *tc)
 {
+    tc->stray++;
     scalable_enter(s);
     gomem_arena *a = tc->hot;
     size_t np = (size_t)AO_load(&tc->npend), lo = 0;
@@ -1367,7 +1378,11 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
         GOMEM__POOL_FREED(p, n);
     if (GOMEM__LIKELY(r <= 0))
         return r;
-    return r == 1 ? scalable_give_locked(s, p, n) : scalable_give_slow(s, tc, p, n);
+    if (r == 1) {
+        tc->stray++;
+        return scalable_give_locked(s, p, n);
+    }
+    return scalable_give_slow(s, tc, p, n);
 }
 
 /* ---------------------------------------------------------------- class paths */
@@ -1561,7 +1576,7 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
         p = scalable_big(s, n, 1);
     } else {
         struct scalable_tc *tc = scalable_mine(s);
-        p = !tc ? NULL : n <= CMAX ? span_take(s, tc, n) : scalable_take(s, tc, n, 1);
+        p = !tc ? NULL : n <= tc->cmax ? span_take(s, tc, n) : scalable_take(s, tc, n, 1);
     }
     if (p)
         GOMEM__POOL_ALLOCATED(p, n);
@@ -1569,12 +1584,12 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
 }
 
 /* The owner's fast path: the thread's last allocator, and a free block in
- * a span of the class, or room in its chunk for a larger request. */
+ * a span of the class (once the thread uses spans), or room in its chunk. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
-        if (GOMEM__LIKELY(n - 1 < CMAX)) {
+        if (n - 1 < tc->cmax) { /* never while the thread bumps its chunk */
             struct scalable_span *sp = tc->cls[size_class(n)];
             if (GOMEM__LIKELY(sp != NULL)) {
                 /* As below, no sequence bump: one counter moves. */
@@ -1672,8 +1687,10 @@ static GOMEM__NOINLINE int scalable_free_far(gomem_scalable *s, struct scalable_
         tc->hint = sp;
         return span_free_in(s, tc, sp, p, n);
     }
-    if (GOMEM__LIKELY(n != 0 && p))
+    if (GOMEM__LIKELY(n != 0 && p)) {
+        tc->stray++;
         return scalable_give_locked(s, p, n);
+    }
     return -EINVAL;
 }
 
@@ -1719,8 +1736,10 @@ static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalabl
     }
     /* Outside [low, cur) of the chunk (another chunk's bytes, or the
      * tree's): straight to the lock, without the pending blocks. */
-    if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur))
+    if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur)) {
+        tc->stray++;
         return scalable_give_locked(s, p, n);
+    }
     if (GOMEM__LIKELY(n != 0))
         return scalable_give_owner(s, tc, p, n);
     return scalable_free_slow(s, p, n);
@@ -1737,6 +1756,30 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
                 return span_free_in(s, tc, sp, p, n);
             return scalable_free_far(s, tc, p, n);
+        }
+        /* In the chunk: the last bytes taken go back to its tail, and the
+         * next of a batch freed in order extends the one pending block
+         * (scalable_free_chunk says why that is exact). */
+        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->cur, x);
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            GOMEM__POOL_FREED(p, n);
+            return 0;
+        }
+        if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->pend[0][1], x + n); /* stops short of cur */
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            GOMEM__POOL_FREED(p, n);
+            return 0;
         }
         return scalable_free_chunk(s, tc, p, n);
     }
@@ -1968,6 +2011,17 @@ static int scalable_check_block(size_t off, size_t n, void *arg)
     if (w->lo < w->hi && off < w->hi && off + n > w->lo)
         return w->bad = 1;
     return 0;
+}
+
+int gomem__scalable_spans(gomem_scalable *s, int on)
+{
+    struct scalable_tc *tc = scalable_mine(s);
+    if (!tc)
+        return -ENOMEM;
+    int was = tc->cmax != 0;
+    if (on >= 0)
+        tc->cmax = on ? CMAX : 0;
+    return was;
 }
 
 struct span_walk {

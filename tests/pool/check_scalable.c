@@ -535,6 +535,7 @@ END_TEST
 START_TEST(test_spans)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
+    ck_assert_int_eq(gomem__scalable_spans(s, 1), 0); /* a thread starts with its chunk */
     unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
     unsigned char *c = gomem_scalable_malloc(s, 100);
     ck_assert_ptr_eq(b, a + 1024); /* class 1024: neighbours in one span */
@@ -647,6 +648,46 @@ START_TEST(test_spans)
 }
 END_TEST
 
+/* A thread whose frees stray from the order it allocated in (to the
+ * tree, past the blocks it holds back, or of older chunks) turns to spans
+ * at its next refill; in order and inside a chunk, it keeps its chunk. */
+START_TEST(test_spans_switch)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    static unsigned char *p[400];
+    for (int round = 0; round < 20; round++) { /* FIFO batches in a chunk: no stray free */
+        for (int i = 0; i < 100; i++)
+            p[i] = gomem_scalable_malloc(s, 2000);
+        for (int i = 0; i < 100; i++)
+            ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    for (int i = 0; i < 400; i++) {
+        p[i] = gomem_scalable_malloc(s, 2000);
+        canary_fill(p[i], 2000);
+    }
+    for (int i = 0; i < 400; i += 2) /* every other one: 200 apart, most to the tree */
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    unsigned char *q[200];
+    for (int i = 0; i < 200; i++) /* past the chunk's end: a refill */
+        q[i] = gomem_scalable_malloc(s, 2000);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    unsigned char *r = gomem_scalable_malloc(s, 2000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 1; i < 400; i += 2) {
+        ck_assert(canary_intact(p[i], 2000));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    }
+    for (int i = 0; i < 200; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], 2000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 2000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 2000), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* Another thread's frees of blocks in the owner's spans: a kept (free)
  * block and slack refused, a whole block and a middle taken (the lock's
  * way), and the owner sees them. */
@@ -672,6 +713,7 @@ static void *span_other(void *arg)
 START_TEST(test_spans_threads)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
+    gomem__scalable_spans(s, 1);
     unsigned char *x = gomem_scalable_malloc(s, 500), *y = gomem_scalable_malloc(s, 500);
     unsigned char *z = gomem_scalable_malloc(s, 500);
     ck_assert_ptr_eq(y, x + 512);
@@ -720,6 +762,7 @@ static void *span_exit(void *arg)
 {
     struct exitjob *j = arg;
     static const size_t sizes[3] = {16, 700, 4096};
+    gomem__scalable_spans(j->s, 1);
     for (int i = 0; i < 3; i++) {
         j->n[i] = sizes[i];
         j->kept[i] = gomem_scalable_malloc(j->s, sizes[i]);
@@ -982,6 +1025,7 @@ START_TEST(test_model)
             memset(b, 0xEE, n); /* must not touch any live allocation */
         } else if (op < 91) {
             (void)gomem_scalable_trim(s);
+            gomem__scalable_spans(s, (int)test_range(&rng, 0, 1)); /* either way from here */
         } else if (op < 93) {
             /* A batch taken and freed in the same order (each free
              * extends the block the last one left pending), with a
@@ -1048,6 +1092,7 @@ int main(void)
     tcase_add_test(tc, test_cross_thread);
     tcase_add_test(tc, test_spans);
     tcase_add_test(tc, test_spans_threads);
+    tcase_add_test(tc, test_spans_switch);
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
