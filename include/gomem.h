@@ -249,15 +249,18 @@ GOMEM_API size_t gomem_arena_release_idle(void);
  * was; a larger request gets an arena of its own size. Memory is
  * byte-granular, like an arena's.
  *
- * Each thread that calls an allocator gets spans and a bump chunk of its
- * own, carved from the arenas. A request of up to 4 KiB takes a free
- * block of its size class (28 classes: 16 to 128 bytes in steps of 16,
- * then four per power of two) from one of the thread's spans (32 blocks,
- * 4 to 64 KiB); the thread's free of such a whole block puts it back for
- * the next malloc of the class, in any order. A larger request takes the
- * next bytes of the thread's chunk (up to 256 KiB), and a free of the
- * last bytes the thread took gives them back. These run without a lock
- * or an atomic read-modify-write. Each block records how many of its
+ * Each thread that calls an allocator gets a bump chunk of its own (up to
+ * 256 KiB) carved from the arenas: malloc takes its next bytes, a free of
+ * the last bytes the thread took gives them back, and frees in another
+ * order inside it are held back (up to 16 blocks) until they reach the
+ * end in use. When 64 of a thread's frees over one chunk go to the tree
+ * instead (out of order beyond that, or of older chunks), its requests of
+ * up to 4 KiB come from spans of its own from then on: a free block of
+ * the request's size class (28 classes: 16 to 128 bytes in steps of 16,
+ * then four per power of two) from a span (32 blocks, 4 to 64 KiB); the
+ * thread's free of such a whole block puts it back for the next malloc
+ * of the class, in any order. These run without a lock or an atomic
+ * read-modify-write. Each block records how many of its
  * bytes are handed out (the rest of the class size, "slack", is handed
  * out to nobody), so every free is validated exactly there too. Every
  * other free (a head or middle of a block, another thread's memory, out
@@ -301,10 +304,10 @@ GOMEM_API GOMEM_MALLOC gomem_scalable *gomem_scalable_new(size_t size);
 
 /* n bytes of pool memory, or NULL with errno EINVAL (n == 0, s NULL) or
  * ENOMEM (no memory for an arena, a tree node or the thread's cache; the
- * allocator stays usable). O(1) with no lock while a span of the calling
- * thread has a free block of n's class (n <= 4096) or its chunk has room
- * (larger n), else O(arenas * log free blocks + the thread's spans) under
- * the lock. Requests above 4 MiB always take the lock. Thread-safe. */
+ * allocator stays usable). O(1) with no lock while the calling thread's
+ * chunk has room, or (a thread on spans, n <= 4096) a span of n's class
+ * has a free block, else O(arenas * log free blocks + the thread's spans)
+ * under the lock. Requests above 4 MiB always take the lock. Thread-safe. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n);
 
 /* Give back [p, p + n): any currently allocated sub-range of what
