@@ -1238,11 +1238,13 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     GOMEM__POOL_FREED(p, n); /* under the lock: no other thread has them yet */
     a->used -= n;
     /* Freed inside a chunk's head: its owner may no longer give these bytes
-     * back to its tail (they are the tree's now). */
+     * back to its tail (they are the tree's now). A free that runs on past
+     * the chunk's end (a full chunk, and what lies after it) raises low to
+     * the end, not past it. */
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
         if (tc->hot == a && x < (uintptr_t)tc->end && x + n > (uintptr_t)tc->hstart &&
             x + n > (uintptr_t)AO_load(&tc->low))
-            AO_store(&tc->low, (AO_t)(x + n));
+            AO_store(&tc->low, (AO_t)(x + n < (uintptr_t)tc->end ? x + n : (uintptr_t)tc->end));
     if (count)
         scalable_count(s, 0, n);
     if (a->used == 0)
