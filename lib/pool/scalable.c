@@ -167,7 +167,7 @@ struct scalable_tc {
     struct scalable_span *spans;     /* every span of the thread */
     struct span_slot *slots;         /* index: 64 KiB window -> spans */
     size_t nslots, nused, nspans;
-};
+} __attribute__((aligned(64))); /* whole cache lines (allocated so, too) */
 
 /* A thread's link to one cache (the thread's own list). */
 struct scalable_node {
@@ -1080,11 +1080,14 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
         for (tc = s->tcs; tc && tc->node; tc = tc->next)
             ;
         if (!tc) {
-            tc = calloc(1, sizeof *tc);
-            if (!tc) {
+            /* A cache line of its own: one thread's counters and another's
+             * fields must not share one. */
+            void *mem = NULL;
+            if (posix_memalign(&mem, 64, sizeof *tc) != 0 || !mem) {
                 gomem__unlock(&s->lock);
                 goto nomem_node;
             }
+            tc = memset(mem, 0, sizeof *tc);
             GOMEM__HG_IGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
             tc->next = s->tcs;
             GOMEM__HG_SEND(&s->tcs);
@@ -1752,16 +1755,7 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         AO_t x = (AO_t)p;
-        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
-            /* Not in the thread's chunk: in the span it last freed into? */
-            struct scalable_span *sp = tc->hint;
-            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
-                return span_free_in(s, tc, sp, p, n);
-            return scalable_free_far(s, tc, p, n);
-        }
-        /* In the chunk: the last bytes taken go back to its tail, and the
-         * next of a batch freed in order extends the one pending block
-         * (scalable_free_chunk says why that is exact). */
+        /* The last bytes taken from the chunk go back to its tail. */
         AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
         if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
             AO_t q = AO_load(&tc->seq);
@@ -1773,6 +1767,15 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
+        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
+            /* Not in the thread's chunk: in the span it last freed into? */
+            struct scalable_span *sp = tc->hint;
+            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
+                return span_free_in(s, tc, sp, p, n);
+            return scalable_free_far(s, tc, p, n);
+        }
+        /* In the chunk: the next of a batch freed in order extends the one
+         * pending block (scalable_free_chunk says why that is exact). */
         if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
