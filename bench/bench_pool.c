@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic_ops.h>
@@ -180,9 +181,8 @@ static double run_batch(void *arg)
  * the end). */
 #define RANDOM_LIVE 10000
 #define RANDOM_OPS 200000
-static double run_random(void *arg)
+static double random_workload(const struct who *w)
 {
-    const struct who *w = arg;
     static void *p[RANDOM_LIVE];
     static size_t n[RANDOM_LIVE];
     uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -206,6 +206,102 @@ static double run_random(void *arg)
     return ns;
 }
 
+static double run_random(void *arg)
+{
+    return random_workload(arg);
+}
+
+/* This process's resident set, in KiB (0 if /proc is not there). */
+static double rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size, res = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return (double)res * (double)sysconf(_SC_PAGESIZE) / 1024.0;
+}
+
+/* The random workload in a child of its own, forked before any other row
+ * of this section ran, so no contender finds memory another left
+ * resident: how much its resident set grew by the time everything was
+ * freed, in MiB. libgomem then calls gomem_scalable_trim, as a user
+ * would after a burst; the mallocs get free() alone. -1 if the child
+ * failed. */
+static double rss_after(const struct who *w)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        double before = rss_kib();
+        struct who c = *w;
+        if (!c.peer)
+            c.s = gomem_scalable_new(4096);
+        (void)random_workload(&c);
+        if (!c.peer)
+            (void)gomem_scalable_trim(c.s);
+        double mib = (rss_kib() - before) / 1024.0;
+        ssize_t k = write(fd[1], &mib, sizeof mib);
+        _exit(k == (ssize_t)sizeof mib ? 0 : 1);
+    }
+    close(fd[1]);
+    double mib = -1;
+    if (pid < 0 || read(fd[0], &mib, sizeof mib) != (ssize_t)sizeof mib)
+        mib = -1;
+    close(fd[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    return mib;
+}
+
+static void rss_group(void)
+{
+    const char *test = "RSS after freeing everything";
+    if (!bench_wanted(test))
+        return;
+    bench_section("random, 10,000 live: RSS after freeing everything (each in a child of its own)");
+    printf("  (growth of the resident set over the workload; libgomem after gomem_scalable_trim,\n"
+           "  the mallocs after free alone; ratios x glibc)\n");
+    /* The median of bench_runs children each, as for the times. */
+    double mine, v[MAXPEERS], r[64];
+    int runs = bench_runs < 1 ? 1 : bench_runs > 64 ? 64 : bench_runs;
+    for (int i = -1; i < npeers; i++) {
+        struct who w = {i < 0 ? NULL : &peers[i], NULL, 0};
+        for (int k = 0; k < runs; k++)
+            r[k] = rss_after(&w);
+        *(i < 0 ? &mine : &v[i]) = bench_median(r, runs);
+    }
+    bench_row(test, "libgomem", mine, "MiB", v[0]);
+    for (int i = 0; i < npeers; i++)
+        bench_row(test, peers[i].name, v[i], "MiB", v[0]);
+}
+
+/* The sizes of the "10 buffers" rows: a round allocates them all. */
+static const size_t release_sizes[10] = {1460, 188, 4096, 128, 512, 3000, 1024, 256, 2048, 700};
+#define EACH_ROUNDS 100000
+
+/* 10 buffers of 128..4096 bytes, touched, then each freed in the order
+ * they were allocated: ns per round of 10. */
+static double run_each(void *arg)
+{
+    const struct who *w = arg;
+    void *p[10];
+    uint64_t t = bench_now_ns();
+    for (int r = 0; r < EACH_ROUNDS; r++) {
+        for (int i = 0; i < 10; i++)
+            *(volatile unsigned char *)(p[i] = who_malloc(w, release_sizes[i])) = 1;
+        for (int i = 0; i < 10; i++)
+            who_free(w, p[i], release_sizes[i]);
+    }
+    return (double)(bench_now_ns() - t) / EACH_ROUNDS;
+}
+
 static double run_borrow(void *arg)
 {
     const struct who *w = arg;
@@ -213,6 +309,15 @@ static double run_borrow(void *arg)
     for (int i = 0; i < PAIRS; i++)
         bench_sink(gomem_scalable_borrow(w->s, 1024));
     return (double)(bench_now_ns() - t) / PAIRS;
+}
+
+/* Under a group's rows (whose ratio column is x glibc): libgomem over
+ * the fastest peer of the same run, the ratio the targets are set in.
+ * Printed as a note, not a row, so the JSON holds each figure once. */
+static void best_note(double mine, double best, const char *name)
+{
+    if (name && best > 0)
+        printf("  %-34s libgomem / fastest peer (%s): %.2fx\n", "", name, mine / best);
 }
 
 /* Print one group: libgomem first, then each peer (APR too when with_apr);
@@ -235,7 +340,7 @@ static void group(const char *test, double (*fn)(void *), size_t n, int with_apr
     bench_row(test, "libgomem", mine, "ns", v[0]);
     for (int i = 0; i < np; i++)
         bench_row(test, peers[i].name, v[i], "ns", v[0]);
-    (void)best, (void)bi; /* the summary sets libgomem beside the fastest peer */
+    best_note(mine, best, np ? peers[bi].name : NULL);
     gomem_scalable_destroy(s);
 }
 
@@ -326,7 +431,6 @@ static double run_producer_consumer(void *arg)
  * memory's next x10 + recycle, APR's palloc x10 + pool clear, and glibc's
  * 10 malloc + 10 free for scale. */
 #define RELEASE_ROUNDS 100000
-static const size_t release_sizes[10] = {1460, 188, 4096, 128, 512, 3000, 1024, 256, 2048, 700};
 
 struct release_case {
     gomem_scalable *s; /* libgomem */
@@ -374,19 +478,20 @@ static double run_release(void *arg)
     return (double)t / RELEASE_ROUNDS;
 }
 
+/* Ratios x APR's pool clear, the peer of this row (the target); x glibc's
+ * 10 frees when APR did not load. */
 static void release_group(void)
 {
     const char *test = "10 buffers, released at once";
     struct release_case g = {NULL, 0}, a = {NULL, 1}, m = {gomem_scalable_new(64 * 1024), 0};
     double glibc = bench_measure(run_release, &g), aprv = have_apr ? bench_measure(run_release, &a) : 0;
-    double mine = bench_measure(run_release, &m);
+    double mine = bench_measure(run_release, &m), base = have_apr ? aprv : glibc;
     gomem_scalable_destroy(m.s);
-    bench_row(test, "libgomem", mine, "ns", glibc);
-    bench_row(test, "glibc (each freed)", glibc, "ns", glibc);
-    if (have_apr) {
-        bench_row(test, "apr (pool clear)", aprv, "ns", glibc);
-        bench_row(test, "libgomem/apr", mine, "ns", aprv);
-    }
+    printf("  (ratios: x %s)\n", have_apr ? "apr pool clear" : "glibc");
+    bench_row(test, "libgomem", mine, "ns", base);
+    if (have_apr)
+        bench_row(test, "apr (pool clear)", aprv, "ns", base);
+    bench_row(test, "glibc (each freed)", glibc, "ns", base);
 }
 
 /* ---------------------------------------------------------------- arenas */
@@ -463,23 +568,16 @@ static void arena_group(size_t size, int every_page)
     struct arena_case base = {NULL, &peers[0], 0, size, every_page, iters};
     struct arena_case ac = {NULL, NULL, 1, size, every_page, iters};
     double glibc = bench_measure(run_arena, &base), aprv = have_apr ? bench_measure(run_arena, &ac) : 0;
-    double v[3];
+    double ref = have_apr ? aprv : glibc; /* the ratio column: x apr pool, else x glibc */
     for (int b = 0; b < nbackings; b++) {
         struct arena_case c = {backings[b], NULL, 0, size, every_page, iters};
         char who[32];
         snprintf(who, sizeof who, "libgomem/%s", backings[b]->name);
-        v[b] = bench_measure(run_arena, &c);
-        bench_row(test, who, v[b] / scale, unit, glibc / scale);
+        bench_row(test, who, bench_measure(run_arena, &c) / scale, unit, ref / scale);
     }
-    bench_row(test, "glibc malloc", glibc / scale, unit, glibc / scale);
-    if (!have_apr)
-        return;
-    bench_row(test, "apr pool", aprv / scale, unit, glibc / scale);
-    for (int b = 0; b < nbackings; b++) {
-        char who[32];
-        snprintf(who, sizeof who, "libgomem/%s/apr", backings[b]->name);
-        bench_row(test, who, v[b] / scale, unit, aprv / scale);
-    }
+    if (have_apr)
+        bench_row(test, "apr pool", aprv / scale, unit, ref / scale);
+    bench_row(test, "glibc malloc", glibc / scale, unit, ref / scale);
 }
 
 /* ---------------------------------------------------------------- object pool */
@@ -513,8 +611,8 @@ static double run_objpool_pair(void *arg)
 }
 
 /* gomem_objpool get+put against each peer's malloc+free of the same size,
- * all in this run; the last row is libgomem over tcmalloc (the target is
- * at most 1.0), or over the fastest peer when tcmalloc did not load. */
+ * all in this run (ratios x glibc; the note under them sets libgomem
+ * beside the fastest peer). */
 static void bench_objpool(void)
 {
     bench_section("object pool get+put pair (peers: malloc+free of the same size)");
@@ -526,23 +624,18 @@ static void bench_objpool(void)
         struct objpool_case g = {gomem_objpool_new(n, 0, NULL, NULL, NULL), NULL, n};
         if (!g.pool)
             return;
-        double mine = bench_measure(run_objpool_pair, &g), v[MAXPEERS], base = 0;
-        int bi = -1;
+        double mine = bench_measure(run_objpool_pair, &g), v[MAXPEERS], best = 0;
+        int bi = 0;
         for (int i = 0; i < npeers; i++) {
             struct objpool_case c = {NULL, &peers[i], n};
             v[i] = bench_measure(run_objpool_pair, &c);
-            if (strcmp(peers[i].name, "tcmalloc") == 0)
-                bi = i;
+            if (i == 0 || v[i] < best)
+                best = v[i], bi = i;
         }
-        for (int i = 0; bi < 0 && i < npeers; i++)
-            if (base == 0 || v[i] < base)
-                base = v[i];
-        if (bi >= 0)
-            base = v[bi];
         bench_row(test, "libgomem", mine, "ns", v[0]);
         for (int i = 0; i < npeers; i++)
             bench_row(test, peers[i].name, v[i], "ns", v[0]);
-        bench_row(test, bi >= 0 ? "libgomem/tcmalloc" : "libgomem/best", mine, "ns", base);
+        best_note(mine, best, npeers ? peers[bi].name : NULL);
         gomem_objpool_destroy(g.pool);
     }
 }
@@ -563,12 +656,16 @@ void bench_pool(void)
     if (have_apr)
         printf("  apr: apr_palloc from a pool per thread, cleared after each 1 MiB; its free does nothing\n");
 
+    rss_group(); /* first: no row before it has left memory resident */
+
     bench_section("scalable malloc+free pair");
     static const size_t sizes[] = {64, 1024, 8192, 65536};
     static const char *const names[] = {"pair 64 B", "pair 1 KiB", "pair 8 KiB", "pair 64 KiB"};
     for (int i = 0; i < 4; i++)
         group(names[i], run_pair, sizes[i], 1);
     group("100 x 1 KiB malloc, then 100 frees", run_batch, 1024, 1);
+    bench_section("10 buffers of 128..4096 B, each freed in order, per round of 10");
+    group("10 buffers, each freed", run_each, 0, 0);
     bench_objpool();
     group("random, 10,000 live of 16..4096 B (per free+malloc)", run_random, 0, 0);
 
@@ -598,19 +695,18 @@ void bench_pool(void)
         gomem__arena_pool_drain();
         return;
     }
-    bench_section("arena create+destroy (first byte touched)");
+    bench_section(have_apr ? "arena create+destroy (ratios: x apr pool create+destroy)"
+                           : "arena create+destroy (ratios: x glibc malloc+free)");
     {
         int iters = 200000;
         struct arena_case g = {NULL, &peers[0], 0, 4096, 0, iters}, p = {NULL, NULL, 0, 4096, 0, iters};
         struct arena_case ac = {NULL, NULL, 1, 4096, 0, iters};
         double glibc = bench_measure(run_arena, &g), mine = bench_measure(run_arena, &p);
-        bench_row("pooled 4 KiB arena", "libgomem", mine, "ns", glibc);
-        bench_row("pooled 4 KiB arena", "glibc malloc", glibc, "ns", glibc);
-        if (have_apr) {
-            double aprv = bench_measure(run_arena, &ac);
-            bench_row("pooled 4 KiB arena", "apr pool", aprv, "ns", glibc);
-            bench_row("pooled 4 KiB arena", "libgomem/apr", mine, "ns", aprv);
-        }
+        double aprv = have_apr ? bench_measure(run_arena, &ac) : 0, ref = have_apr ? aprv : glibc;
+        bench_row("pooled 4 KiB arena", "libgomem", mine, "ns", ref);
+        if (have_apr)
+            bench_row("pooled 4 KiB arena", "apr pool", aprv, "ns", ref);
+        bench_row("pooled 4 KiB arena", "glibc malloc", glibc, "ns", ref);
     }
     arena_group((size_t)1 << 20, 0);
     arena_group((size_t)1 << 20, 1);

@@ -249,24 +249,39 @@ GOMEM_API size_t gomem_arena_release_idle(void);
  * was; a larger request gets an arena of its own size. Memory is
  * byte-granular, like an arena's.
  *
- * Each thread that calls an allocator gets a private bump chunk carved
- * from its arenas (up to 256 KiB): malloc takes the next bytes of the
- * calling thread's chunk, and a free of the last bytes the thread took
- * gives them back, both without a lock or an atomic read-modify-write.
- * Every other free (another order, another thread, a sub-range) takes the
- * allocator's lock and goes to the owning arena's offset allocator; it is
- * validated exactly as before: a range not wholly allocated is refused,
- * whichever thread frees it and whichever thread's chunk it lies in.
+ * Each thread that calls an allocator gets a bump chunk of its own (up to
+ * 256 KiB) carved from the arenas: malloc takes its next bytes, a free of
+ * the last bytes the thread took gives them back, and frees in another
+ * order inside it are held back (up to 16 blocks) until they reach the
+ * end in use. When 64 of a thread's frees over one chunk go to the tree
+ * instead (out of order beyond that, or of older chunks), its requests of
+ * up to 4 KiB come from spans of its own from then on: a free block of
+ * the request's size class (28 classes: 16 to 128 bytes in steps of 16,
+ * then four per power of two) from a span (32 blocks, 4 to 64 KiB); the
+ * thread's free of such a whole block puts it back for the next malloc
+ * of the class, in any order. These run without a lock or an atomic
+ * read-modify-write. Each block records how many of its
+ * bytes are handed out (the rest of the class size, "slack", is handed
+ * out to nobody), so every free is validated exactly there too. Every
+ * other free (a head or middle of a block, another thread's memory, out
+ * of order in a chunk beyond what the thread holds back) takes the
+ * allocator's lock: a block it meets is "broken", its slack given to the
+ * owning arena's offset allocator, which from then on holds exactly what
+ * is allocated there. Whichever thread frees a range and wherever it
+ * lies, a range not wholly allocated is refused.
  *
  * Thread safety: every call is thread-safe except gomem_scalable_recycle
  * and gomem_scalable_destroy, which no other call on the same allocator
  * may overlap. Two threads freeing the same bytes at once is a race in
  * the caller (one of the frees is refused only when they are ordered).
- * A thread that exits gives its chunk back; gomem_scalable_destroy and
- * gomem_scalable_recycle take every chunk back. An arena whose bytes are
- * all free goes back to its pool or the system, unless it is the last one
- * or holds a thread's chunk; gomem_scalable_trim releases those too (but
- * not other threads' chunks). */
+ * A thread that exits gives its chunk and spans back; gomem_scalable_destroy
+ * and gomem_scalable_recycle take every chunk and span back. A span whose
+ * blocks are all free goes back when four others of its class have free
+ * blocks. An arena whose bytes are all free goes back to its pool or the
+ * system, unless it is the last one or holds a thread's chunk or span;
+ * gomem_scalable_trim releases those too (but not other threads' chunks
+ * and spans). Memory held for a thread (free blocks, slack, the chunk's
+ * tail) counts in capacity, not in in_use. */
 typedef struct gomem_scalable gomem_scalable;
 
 /* Counters of a scalable allocator. Each thread counts its own calls; a
@@ -289,9 +304,10 @@ GOMEM_API GOMEM_MALLOC gomem_scalable *gomem_scalable_new(size_t size);
 
 /* n bytes of pool memory, or NULL with errno EINVAL (n == 0, s NULL) or
  * ENOMEM (no memory for an arena, a tree node or the thread's cache; the
- * allocator stays usable). O(1) while the calling thread's chunk has room
- * (no lock), else O(arenas * log free blocks) under the lock. Requests
- * above 4 MiB always take the lock. Thread-safe. */
+ * allocator stays usable). O(1) with no lock while the calling thread's
+ * chunk has room, or (a thread on spans, n <= 4096) a span of n's class
+ * has a free block, else O(arenas * log free blocks + the thread's spans)
+ * under the lock. Requests above 4 MiB always take the lock. Thread-safe. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n);
 
 /* Give back [p, p + n): any currently allocated sub-range of what
@@ -299,8 +315,9 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n);
  * nothing, for NULL arguments, n == 0, a pointer no arena of s owns, a
  * range already free (also when it sits in a thread's chunk), or one that
  * runs past its arena; -ENOMEM when a tree node could not be allocated
- * (nothing changed). O(1) without a lock for the last bytes the calling
- * thread took, else O(log arenas + log free blocks + threads) under the
+ * (nothing changed). O(1) without a lock for a whole block the calling
+ * thread took from its spans or the last bytes it took from its chunk,
+ * else O(log arenas + log free blocks + threads + blocks met) under the
  * lock. Thread-safe. */
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n);
 
@@ -327,9 +344,9 @@ GOMEM_API void *gomem_scalable_borrow(gomem_scalable *s, size_t n);
  * retried. No lock is held while read(2) blocks. Thread-safe. */
 GOMEM_API ssize_t gomem_scalable_read(gomem_scalable *s, int fd, size_t n, void **out);
 
-/* Give the calling thread's chunk back, then release every arena whose
- * bytes are all free, even the last one (the next malloc makes a new
- * arena). Arenas holding other threads' chunks stay. Then, as
+/* Give the calling thread's chunk and spans back, then release every
+ * arena whose bytes are all free, even the last one (the next malloc makes
+ * a new arena). Arenas holding other threads' chunks or spans stay. Then, as
  * gomem_arena_release_idle does, the process-wide cache of idle arenas
  * goes back to the system. Returns the bytes of s released (0 for NULL).
  * O(arenas). Thread-safe. */
@@ -345,8 +362,9 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s);
 GOMEM_API int gomem_scalable_recycle(gomem_scalable *s);
 
 /* Callback of gomem_scalable_foreach_arena: an arena [base, base + size)
- * with free_bytes not handed out (the unused part of threads' chunks
- * included). A non-zero return stops the walk. */
+ * with free_bytes not handed out (the unused part of threads' chunks,
+ * their spans' free blocks and slack included). A non-zero return stops
+ * the walk. */
 typedef int (*gomem_scalable_visit_fn)(void *base, size_t size, size_t free_bytes, void *arg);
 
 /* Call fn on every arena of s in address order (GoMem's GetChildren).
@@ -355,7 +373,7 @@ typedef int (*gomem_scalable_visit_fn)(void *base, size_t size, size_t free_byte
  * walk, so the arenas cannot change under it, other threads' calls that
  * need the lock wait, and fn must not call gomem_scalable_* on s (it
  * would deadlock). free_bytes is a snapshot: threads' lock-free mallocs
- * and frees go on. O(arenas * threads). Thread-safe. */
+ * and frees go on. O(arenas * threads + span blocks). Thread-safe. */
 GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_visit_fn fn, void *arg);
 
 /* Store the counters in *st without taking the allocator's lock (a

@@ -46,6 +46,9 @@
  * (gomem_arena_malloc), the scalable allocator (malloc; its per-thread
  * chunks and held-back blocks alike) and recyclable memory (which also
  * asks the scalable allocator for GOMEM__REDZONE more):
+ *   - the scalable allocator's debug malloc and free bypass its inline
+ *     paths and its size-class spans (release paths, tested in release
+ *     builds): every request comes from the chunk or under the lock;
  *   - malloc(n) carves n + GOMEM__REDZONE when that fits (an arena: a free
  *     run that long; the scalable allocator: room left in the thread's
  *     chunk after n, or an arena with such a run above 4 MiB), else n

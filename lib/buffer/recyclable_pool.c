@@ -3,6 +3,7 @@
 #include "buffer.h"
 
 #include "annotate.h"
+#include "pool/scalable.h"
 
 /* The segments are reported to memcheck and ASan (annotate.h, empty in
  * release builds) as the pool hands them out and takes them back, so a
@@ -10,7 +11,7 @@
  * as they are for malloc's users. */
 void *gomem__rm_alloc(gomem_scalable *s, size_t n)
 {
-    void *p = gomem_scalable_malloc(s, n);
+    void *p = gomem__scalable_malloc_bump(s, n); /* end to end: one free at recycle */
     if (p)
         GOMEM__POOL_ALLOCATED(p, n);
     return p;

@@ -1,6 +1,18 @@
 /* scalable.c - the scalable allocator (GoMem's ScalableMemoryAllocator): a
  * growing set of arenas, each new one twice the last up to 4 MiB, behind
- * one lock, with a private bump chunk per thread in front of it.
+ * one lock, with size-class spans and a private bump chunk per thread in
+ * front of it.
+ *
+ * Requests up to CMAX (4 KiB) come from the thread's chunk until its
+ * frees stray: when STRAY of them over one chunk went to the tree (out of
+ * order beyond what it holds back, or of older chunks), its small
+ * requests come from its spans from the next refill on ("spans" below): runs carved from an arena's offset allocator, cut into blocks
+ * of one class size, whose len[] says exactly which bytes are handed out.
+ * The owner's malloc pops a free block, the owner's free of a whole block
+ * pushes it back, with no lock; anything else that meets a span takes the
+ * lock, refuses what meets free bytes and breaks the live blocks it meets
+ * (their slack goes to the tree), then goes on as below. Larger requests
+ * (and recyclable memory, read and borrow) use the bump chunk.
  *
  * Each thread that calls an allocator gets a thread cache (struct
  * scalable_tc): a bump chunk, a run carved from one arena's offset
@@ -70,6 +82,60 @@
 #endif
 
 struct scalable_node;
+struct scalable_tc;
+
+/* ---------------------------------------------------------------- classes */
+
+/* Requests up to CMAX bytes come from size-class spans: 32 blocks of one
+ * class size (4 to 64 KiB) carved from an arena. A block is free
+ * (in its span's stack), live (its first len bytes handed out, the rest
+ * "slack", handed out to nobody) or broken (given to the arena's tree:
+ * every later free of its bytes is the tree's business). len[] says
+ * which, exactly: that is what validates a free against the span. */
+#define CMAX 4096
+#define NCLS 28
+#define SPAN_MIN ((size_t)4 << 10)   /* a span: 32 blocks, but 4 to 64 KiB */
+#define SPAN_MAX ((size_t)64 << 10)
+#define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
+#define STRAY 64 /* frees to the tree over one chunk that turn the thread to spans */
+#define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
+#define LEN_FREE 0
+#define LEN_BROKEN 0xFFFF
+
+/* 16..128 by 16, then four steps per power of two up to 4096. */
+static const unsigned short class_size[NCLS] = {16,   32,   48,   64,   80,   96,   112,  128,  160,  192,
+                                                224,  256,  320,  384,  448,  512,  640,  768,  896,  1024,
+                                                1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
+
+/* The class of a request of 1 <= n <= CMAX bytes. */
+static inline unsigned size_class(size_t n)
+{
+    if (n <= 128)
+        return (unsigned)((n + 15) >> 4) - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1)); /* 7..11 */
+    return 8u + (b - 7u) * 4u + (unsigned)(((n - 1) >> (b - 2)) & 3u);
+}
+
+struct scalable_span {
+    unsigned char *base;
+    gomem_arena *a;
+    struct scalable_tc *owner;
+    uintptr_t bytes;          /* nblocks * size */
+    uint32_t size, inv;       /* class size; ceil(2^32 / size): exact division of offsets below 64 KiB */
+    uint32_t nblocks, nfree;  /* nfree and stack: the owner's */
+    uint32_t cls;
+    volatile AO_t nbroken;    /* written under the lock */
+    struct scalable_span *prev, *next; /* the class list, while nfree > 0 (owner) */
+    struct scalable_span *all;         /* the thread's list of spans (under the lock) */
+    uint16_t *stack;                   /* free blocks, nfree of them, top last */
+    volatile unsigned short *len;      /* per block: LEN_FREE, bytes handed out, or LEN_BROKEN */
+};
+
+/* An index slot: a span that meets a window. */
+struct span_slot {
+    uintptr_t key; /* window + 1; 0: empty */
+    struct scalable_span *sp;
+};
 
 /* One thread's state in one allocator. */
 struct scalable_tc {
@@ -91,7 +157,17 @@ struct scalable_tc {
     /* Under the global mutex. */
     struct scalable_node *node; /* the owner's node, or NULL: free for a new thread */
     struct scalable_tc *next;   /* the allocator's list; set before publication */
-};
+    /* Size-class spans (see "spans" below). The class lists are the
+     * owner's alone; the span list and the index change only under the
+     * lock, by the owner, so others read them under the lock. */
+    struct scalable_span *cls[NCLS]; /* spans with free blocks, per class */
+    struct scalable_span *hint;      /* the span the owner last freed into, or NULL */
+    size_t cmax;                     /* CMAX once the thread uses spans, else 0 (the owner's) */
+    size_t stray;                    /* the owner's frees the tree took since the chunk's refill */
+    struct scalable_span *spans;     /* every span of the thread */
+    struct span_slot *slots;         /* index: 64 KiB window -> spans */
+    size_t nslots, nused, nspans;
+} __attribute__((aligned(64))); /* whole cache lines (allocated so, too) */
 
 /* A thread's link to one cache (the thread's own list). */
 struct scalable_node {
@@ -268,13 +344,18 @@ static void scalable_remove(gomem_scalable *s, gomem_arena *a)
     gomem_arena_destroy(a);
 }
 
-/* 1 if a thread's chunk lies in a. Its used can reach 0 while it does:
- * a full chunk whose bytes all went back through the tree. */
+/* 1 if a thread's chunk or span lies in a. Its used can reach 0 while
+ * one does: a full chunk whose bytes all went back through the tree, a
+ * span whose blocks all broke. */
 static int scalable_held(const gomem_scalable *s, const gomem_arena *a)
 {
-    for (const struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
+    for (const struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
         if (tc->hot == a)
             return 1;
+        for (const struct scalable_span *sp = tc->spans; sp; sp = sp->all)
+            if (sp->a == a)
+                return 1; /* its blocks all broken, not yet forgotten */
+    }
     return 0;
 }
 
@@ -462,6 +543,450 @@ static int scalable_refill(gomem_scalable *s, struct scalable_tc *tc, size_t n)
     return -ENOMEM;
 }
 
+/* ---------------------------------------------------------------- spans */
+
+/* A thread's spans are found from an address through its index, an open
+ * hash of (4 KiB window, span) pairs, one for every window a span meets:
+ * a multimap, as a window may meet several spans (a span's broken blocks
+ * can go into a new one). The owner reads it without the lock; it
+ * changes only under the lock, by the owner, so other threads read it
+ * under the lock. */
+static inline size_t slot_home(uintptr_t key, size_t mask)
+{
+    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static inline uintptr_t span_bytes(const struct scalable_span *sp)
+{
+    return sp->bytes;
+}
+
+/* The block of sp that holds x (x inside sp). */
+static inline uint32_t span_block(const struct scalable_span *sp, uintptr_t x)
+{
+    return (uint32_t)(((uint64_t)(x - (uintptr_t)sp->base) * sp->inv) >> 32);
+}
+
+/* tc's span holding byte x in a block that is not broken, or NULL. */
+static struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x)
+{
+    if (!tc->nslots)
+        return NULL;
+    uintptr_t key = (x >> WIN_SHIFT) + 1;
+    size_t mask = tc->nslots - 1;
+    for (size_t i = slot_home(key, mask); tc->slots[i].key; i = (i + 1) & mask) {
+        struct scalable_span *sp = tc->slots[i].sp;
+        if (tc->slots[i].key == key && x - (uintptr_t)sp->base < span_bytes(sp) &&
+            AO_short_load(&sp->len[span_block(sp, x)]) != LEN_BROKEN)
+            return sp;
+    }
+    return NULL;
+}
+
+/* Room in the index for a span of bytes bytes: 0 or -ENOMEM. */
+static int span_index_reserve(struct scalable_tc *tc, size_t bytes)
+{
+    size_t need = tc->nused + (bytes >> WIN_SHIFT) + 2;
+    if (need * 2 <= tc->nslots) /* at most half full: short probe runs */
+        return 0;
+    size_t n = tc->nslots ? 2 * tc->nslots : 64;
+    while (need * 2 > n)
+        n *= 2;
+    struct span_slot *t = calloc(n, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    for (size_t i = 0; i < tc->nslots; i++) {
+        if (!tc->slots[i].key)
+            continue;
+        size_t j = slot_home(tc->slots[i].key, n - 1);
+        while (t[j].key)
+            j = (j + 1) & (n - 1);
+        t[j] = tc->slots[i];
+    }
+    free(tc->slots);
+    tc->slots = t;
+    tc->nslots = n;
+    return 0;
+}
+
+static void span_index_add(struct scalable_tc *tc, struct scalable_span *sp)
+{
+    uintptr_t w0 = (uintptr_t)sp->base >> WIN_SHIFT, w1 = ((uintptr_t)sp->base + span_bytes(sp) - 1) >> WIN_SHIFT;
+    size_t mask = tc->nslots - 1;
+    for (uintptr_t w = w0; w <= w1; w++) {
+        size_t i = slot_home(w + 1, mask);
+        while (tc->slots[i].key)
+            i = (i + 1) & mask;
+        tc->slots[i] = (struct span_slot){w + 1, sp};
+        tc->nused++;
+    }
+}
+
+/* Empty slot i, moving later slots of its probe run back (no tombstones). */
+static void span_slot_clear(struct scalable_tc *tc, size_t i)
+{
+    size_t mask = tc->nslots - 1;
+    tc->nused--;
+    for (;;) {
+        tc->slots[i] = (struct span_slot){0, NULL};
+        size_t j = i;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!tc->slots[j].key)
+                return;
+            size_t h = slot_home(tc->slots[j].key, mask);
+            /* Slot j may move to i unless its home lies cyclically in (i, j]. */
+            if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+                tc->slots[i] = tc->slots[j];
+                i = j;
+                break;
+            }
+        }
+    }
+}
+
+static void span_index_del(struct scalable_tc *tc, struct scalable_span *sp)
+{
+    uintptr_t w0 = (uintptr_t)sp->base >> WIN_SHIFT, w1 = ((uintptr_t)sp->base + span_bytes(sp) - 1) >> WIN_SHIFT;
+    size_t mask = tc->nslots - 1;
+    for (uintptr_t w = w0; w <= w1; w++)
+        for (size_t i = slot_home(w + 1, mask); tc->slots[i].key; i = (i + 1) & mask)
+            if (tc->slots[i].key == w + 1 && tc->slots[i].sp == sp) {
+                span_slot_clear(tc, i);
+                break;
+            }
+}
+
+#if defined(GOMEM__WHITEBOX) || defined(GOMEM__DEBUG)
+/* 1 if every window of sp is in tc's index (the checker's). */
+static int span_indexed(const struct scalable_tc *tc, const struct scalable_span *sp)
+{
+    uintptr_t w0 = (uintptr_t)sp->base >> WIN_SHIFT, w1 = ((uintptr_t)sp->base + span_bytes(sp) - 1) >> WIN_SHIFT;
+    size_t mask = tc->nslots - 1;
+    for (uintptr_t w = w0; w <= w1; w++) {
+        int found = 0;
+        for (size_t i = tc->nslots ? slot_home(w + 1, mask) : 0; tc->nslots && tc->slots[i].key && !found;
+             i = (i + 1) & mask)
+            found = tc->slots[i].key == w + 1 && tc->slots[i].sp == sp;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+#endif
+
+/* The class list: spans with free blocks, the one malloc takes from
+ * first. The owner's. */
+static inline int span_listed(const struct scalable_tc *tc, const struct scalable_span *sp)
+{
+    return sp->prev || tc->cls[sp->cls] == sp;
+}
+
+static inline void span_list(struct scalable_tc *tc, struct scalable_span *sp)
+{
+    sp->prev = NULL;
+    sp->next = tc->cls[sp->cls];
+    if (sp->next)
+        sp->next->prev = sp;
+    tc->cls[sp->cls] = sp;
+}
+
+static inline void span_unlist(struct scalable_tc *tc, struct scalable_span *sp)
+{
+    if (sp->prev)
+        sp->prev->next = sp->next;
+    else
+        tc->cls[sp->cls] = sp->next;
+    if (sp->next)
+        sp->next->prev = sp->prev;
+    sp->prev = sp->next = NULL;
+}
+
+/* Drop a span whose blocks are all broken (nothing of it is the span's
+ * any more). Under the lock, by the owner or a caller no thread races
+ * with. */
+static void span_forget(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
+{
+    if (tc->hint == sp)
+        tc->hint = NULL;
+    if (span_listed(tc, sp))
+        span_unlist(tc, sp);
+    for (struct scalable_span **pp = &tc->spans; *pp; pp = &(*pp)->all)
+        if (*pp == sp) {
+            *pp = sp->all;
+            break;
+        }
+    tc->nspans--;
+    span_index_del(tc, sp);
+    gomem_arena *a = sp->a;
+    GOMEM__HG_UNIGNORE((void *)sp->len, sp->nblocks * sizeof *sp->len);
+    GOMEM__HG_UNIGNORE((void *)&sp->nbroken, sizeof sp->nbroken);
+    free(sp);
+    if (a->used == 0)
+        scalable_idle(s, a);
+}
+
+/* Block i of sp goes to the tree: its slack (a live block of l bytes) or
+ * all of it (a free one). 0 or -ENOMEM (nothing changed). Under the lock;
+ * a free block only by the owner (it is in the owner's stack). */
+static int span_break(struct scalable_span *sp, uint32_t i, unsigned short l)
+{
+    gomem_arena *a = sp->a;
+    size_t start = (size_t)(sp->base - a->base) + (size_t)i * sp->size, keep = l == LEN_FREE ? 0 : l;
+    if (keep < sp->size) {
+        int r = gomem_allocator_free(a->alloc, start + keep, sp->size - keep);
+        if (r)
+            return r;
+        a->used -= sp->size - keep;
+    }
+    AO_short_store(&sp->len[i], LEN_BROKEN);
+    AO_store(&sp->nbroken, AO_load(&sp->nbroken) + 1);
+    return 0;
+}
+
+/* Give every block of sp to the tree, runs of neighbours in one call (a
+ * free block whole, a live one its slack, its handed-out bytes becoming
+ * the tree's to free), then forget it. 0 or -ENOMEM: then the blocks
+ * already given are broken, the others as they were, and the span
+ * stays. Under the lock, by the owner or a caller no thread races with. */
+static int span_dissolve(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
+{
+    gomem_arena *a = sp->a;
+    size_t base = (size_t)(sp->base - a->base), rb = 0, re = 0;
+    uint32_t first = 0, nb = sp->nblocks;
+    int r = 0;
+    for (uint32_t i = 0; i <= nb; i++) {
+        unsigned short l = i < nb ? AO_short_load(&sp->len[i]) : LEN_BROKEN;
+        size_t b = 0, e = 0;
+        if (l != LEN_BROKEN) {
+            e = base + (size_t)(i + 1) * sp->size;
+            b = e - sp->size + (l == LEN_FREE ? 0 : l);
+        }
+        if (rb < re && (b == e || b != re)) { /* the run ends: give it */
+            r = gomem_allocator_free(a->alloc, rb, re - rb);
+            if (r)
+                break;
+            a->used -= re - rb;
+            for (uint32_t k = first; k < i; k++)
+                if (AO_short_load(&sp->len[k]) != LEN_BROKEN) {
+                    AO_short_store(&sp->len[k], LEN_BROKEN);
+                    AO_store(&sp->nbroken, AO_load(&sp->nbroken) + 1);
+                }
+            rb = re = 0;
+        }
+        if (l != LEN_BROKEN && b == e) { /* live and full: nothing to give */
+            AO_short_store(&sp->len[i], LEN_BROKEN);
+            AO_store(&sp->nbroken, AO_load(&sp->nbroken) + 1);
+        } else if (b < e) {
+            if (rb == re) {
+                rb = b;
+                first = i;
+            }
+            re = e;
+        }
+    }
+    /* The stack again: the free blocks left, lowest on top. */
+    sp->nfree = 0;
+    for (uint32_t i = nb; i-- > 0;)
+        if (AO_short_load(&sp->len[i]) == LEN_FREE)
+            sp->stack[sp->nfree++] = (uint16_t)i;
+    if (!sp->nfree && span_listed(tc, sp))
+        span_unlist(tc, sp);
+    if (r)
+        return r;
+    span_forget(s, tc, sp);
+    return 0;
+}
+
+/* Every span of tc dissolved (thread exit, trim): 0 or -ENOMEM (the
+ * spans not yet dissolved stay). Under the lock, as span_dissolve. */
+static int spans_dissolve_all(gomem_scalable *s, struct scalable_tc *tc)
+{
+    while (tc->spans) {
+        int r = span_dissolve(s, tc, tc->spans);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* Drop every span of tc without a word to the tree (recycle, destroy:
+ * the arenas go too). */
+static void spans_drop(struct scalable_tc *tc)
+{
+    for (struct scalable_span *sp = tc->spans, *next; sp; sp = next) {
+        next = sp->all;
+        GOMEM__HG_UNIGNORE((void *)sp->len, sp->nblocks * sizeof *sp->len);
+        GOMEM__HG_UNIGNORE((void *)&sp->nbroken, sizeof sp->nbroken);
+        free(sp);
+    }
+    tc->spans = NULL;
+    tc->hint = NULL;
+    tc->nspans = 0;
+    memset(tc->cls, 0, sizeof tc->cls);
+    free(tc->slots);
+    tc->slots = NULL;
+    tc->nslots = tc->nused = 0;
+}
+
+/* A new span of class c for tc, listed: the span, or NULL with nothing
+ * changed. Under the lock, by the owner. */
+static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc, unsigned c)
+{
+    uint32_t size = class_size[c];
+    size_t want = (size_t)size * 32;
+    want = want < SPAN_MIN ? SPAN_MIN : want > SPAN_MAX ? SPAN_MAX : want;
+    uint32_t nb = (uint32_t)(want / size);
+    size_t bytes = (size_t)nb * size, off = 0;
+    /* Spans whose blocks all broke elsewhere are nothing but a name now. */
+    for (struct scalable_span *sp = tc->spans, *next; sp; sp = next) {
+        next = sp->all;
+        if (AO_load(&sp->nbroken) == sp->nblocks)
+            span_forget(s, tc, sp);
+    }
+    if (span_index_reserve(tc, bytes))
+        return NULL;
+    struct scalable_span *sp = malloc(sizeof *sp + nb * (sizeof *sp->stack + sizeof *sp->len));
+    if (!sp)
+        return NULL;
+    gomem_arena *a = NULL;
+    for (size_t i = s->narenas; i-- > 0 && !a;)
+        if (gomem_allocator_free_size(s->arenas[i]->alloc) >= bytes &&
+            gomem_allocator_alloc(s->arenas[i]->alloc, bytes, &off) == 0)
+            a = s->arenas[i];
+    int fresh = 0;
+    if (!a) {
+        a = scalable_grow(s, bytes);
+        if (!a || gomem_allocator_alloc(a->alloc, bytes, &off) != 0) {
+            if (a)
+                scalable_remove(s, a);
+            free(sp);
+            return NULL;
+        }
+        fresh = 1;
+    }
+    a->used += bytes;
+    *sp = (struct scalable_span){.base = a->base + off, .a = a, .owner = tc, .bytes = bytes, .size = size,
+                                 .inv = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size),
+                                 .nblocks = nb, .nfree = nb, .cls = c};
+    sp->stack = (uint16_t *)(sp + 1);
+    sp->len = (volatile unsigned short *)(sp->stack + nb);
+    for (uint32_t i = 0; i < nb; i++) {
+        sp->stack[i] = (uint16_t)(nb - 1 - i);
+        AO_short_store(&sp->len[i], LEN_FREE);
+    }
+    GOMEM__HG_IGNORE((void *)sp->len, nb * sizeof *sp->len);
+    GOMEM__HG_IGNORE((void *)&sp->nbroken, sizeof sp->nbroken);
+    sp->all = tc->spans;
+    tc->spans = sp;
+    tc->nspans++;
+    span_index_add(tc, sp);
+    span_list(tc, sp);
+    if (fresh)
+        scalable_sweep(s); /* an arena never used, or left by trim */
+    return sp;
+}
+
+/* Under the lock, any thread: what [x, x + n) (inside one arena, no
+ * wrap-around) meets of sp. check 1: -EINVAL if it meets a free block or
+ * the slack of a live one, else 0 (2, for the checker: -EINVAL if it
+ * meets any block not broken). check 0: break every live block it
+ * meets: 0, or -ENOMEM. */
+static int span_meet(struct scalable_span *sp, uintptr_t x, size_t n, int check)
+{
+    uintptr_t base = (uintptr_t)sp->base, end = base + span_bytes(sp);
+    if (x >= end || x + n <= base)
+        return 0;
+    uintptr_t lo = x > base ? x : base, hi = x + n < end ? x + n : end;
+    uint32_t i = (uint32_t)(((uint64_t)(lo - base) * sp->inv) >> 32);
+    uint32_t last = (uint32_t)(((uint64_t)(hi - 1 - base) * sp->inv) >> 32);
+    for (; i <= last; i++) {
+        unsigned short l = AO_short_load(&sp->len[i]);
+        if (l == LEN_BROKEN)
+            continue;
+        uintptr_t start = base + (uintptr_t)i * sp->size, bend = start + sp->size;
+        if (check == 2) /* the checker's: no block but broken ones */
+            return -EINVAL;
+        if (check) {
+            if (l == LEN_FREE || (hi < bend ? hi : bend) > start + l)
+                return -EINVAL;
+        } else {
+            int r = span_break(sp, i, l);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+/* Bytes of the spans in a not handed out: free blocks and slack (a
+ * snapshot: owners go on lock-free). Under the lock. */
+static size_t spans_idle(const gomem_scalable *s, const gomem_arena *a)
+{
+    size_t idle = 0;
+    for (const struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
+        for (const struct scalable_span *sp = tc->spans; sp; sp = sp->all) {
+            if (sp->a != a)
+                continue;
+            for (uint32_t i = 0; i < sp->nblocks; i++) {
+                unsigned short l = AO_short_load(&sp->len[i]);
+                idle += l == LEN_BROKEN ? 0 : sp->size - l;
+            }
+        }
+    return idle;
+}
+
+/* Call span_meet on every span of every thread that [x, x + n) meets. */
+static int spans_meet(gomem_scalable *s, uintptr_t x, size_t n, int check)
+{
+    uintptr_t w0 = x >> WIN_SHIFT, w1 = (x + n - 1) >> WIN_SHIFT;
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        if (!tc->nspans)
+            continue;
+        if (w1 - w0 >= tc->nspans || !tc->nslots) { /* a long range: every span */
+            for (struct scalable_span *sp = tc->spans; sp; sp = sp->all) {
+                int r = span_meet(sp, x, n, check);
+                if (r)
+                    return r;
+            }
+            continue;
+        }
+        size_t mask = tc->nslots - 1;
+        for (uintptr_t w = w0; w <= w1; w++)
+            for (size_t i = slot_home(w + 1, mask); tc->slots[i].key; i = (i + 1) & mask) {
+                int r = tc->slots[i].key == w + 1 ? span_meet(tc->slots[i].sp, x, n, check) : 0;
+                if (r)
+                    return r;
+            }
+    }
+    return 0;
+}
+
+/* A free of [x, x + n) under the lock meets the spans: refused if it
+ * meets a free block or slack; else every live block it meets breaks, so
+ * that the tree holds exactly what is allocated there, and the free goes
+ * on to the tree. One whole live block goes to the tree in one piece,
+ * slack and all: 1 (done, not counted). 0 to go on, -EINVAL, -ENOMEM. */
+static int spans_settle(gomem_scalable *s, uintptr_t x, size_t n)
+{
+    int r = spans_meet(s, x, n, 1);
+    if (r)
+        return r;
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        struct scalable_span *sp = tc->nspans ? span_find(tc, x) : NULL;
+        if (!sp)
+            continue;
+        uint32_t i = (uint32_t)(((uint64_t)(x - (uintptr_t)sp->base) * sp->inv) >> 32);
+        unsigned short l = AO_short_load(&sp->len[i]);
+        if (l != LEN_BROKEN && x == (uintptr_t)sp->base + (uintptr_t)i * sp->size && n == l) {
+            r = span_break(sp, i, LEN_FREE); /* slack and bytes, in one */
+            return r ? r : 1;
+        }
+        break;
+    }
+    return spans_meet(s, x, n, 0);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 static pthread_mutex_t scalable_global = PTHREAD_MUTEX_INITIALIZER;
@@ -492,6 +1017,7 @@ static void scalable_thread_exit(void *unused)
             /* Without memory for a tree node the chunk stays in the
              * cache, for the thread that takes it over. */
             (void)scalable_retire(s, n->tc);
+            (void)spans_dissolve_all(s, n->tc);
             n->tc->node = NULL;
             scalable_leave(s);
         }
@@ -554,11 +1080,14 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
         for (tc = s->tcs; tc && tc->node; tc = tc->next)
             ;
         if (!tc) {
-            tc = calloc(1, sizeof *tc);
-            if (!tc) {
+            /* A cache line of its own: one thread's counters and another's
+             * fields must not share one. */
+            void *mem = NULL;
+            if (posix_memalign(&mem, 64, sizeof *tc) != 0 || !mem) {
                 gomem__unlock(&s->lock);
                 goto nomem_node;
             }
+            tc = memset(mem, 0, sizeof *tc);
             GOMEM__HG_IGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
             tc->next = s->tcs;
             GOMEM__HG_SEND(&s->tcs);
@@ -614,6 +1143,11 @@ static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc
 {
     unsigned char *p = tc_cur(tc);
     if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
+        /* A chunk whose frees kept straying to the tree: the thread's
+         * small requests go to spans from now on. */
+        if (tc->stray >= STRAY)
+            tc->cmax = CMAX;
+        tc->stray = 0;
         scalable_enter(s);
         int r = scalable_refill(s, tc, n);
         scalable_leave(s);
@@ -676,6 +1210,18 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     size_t off = (size_t)(p - a->base);
     if (n > a->size - off)
         return -EINVAL; /* runs past its arena */
+    /* Bytes in a span: checked against it, and its live blocks broken. */
+    int settled = spans_settle(s, x, n);
+    if (settled < 0)
+        return settled;
+    if (settled) {
+        GOMEM__POOL_FREED(p, n);
+        if (count)
+            scalable_count(s, 0, n);
+        if (a->used == 0)
+            scalable_idle(s, a);
+        return 0;
+    }
     /* The free tail of any thread's chunk in a is not allocated, nor are
      * the bytes a thread holds back out of order. */
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
@@ -696,11 +1242,13 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
     GOMEM__POOL_FREED(p, n); /* under the lock: no other thread has them yet */
     a->used -= n;
     /* Freed inside a chunk's head: its owner may no longer give these bytes
-     * back to its tail (they are the tree's now). */
+     * back to its tail (they are the tree's now). A free that runs on past
+     * the chunk's end (a full chunk, and what lies after it) raises low to
+     * the end, not past it. */
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next)
         if (tc->hot == a && x < (uintptr_t)tc->end && x + n > (uintptr_t)tc->hstart &&
             x + n > (uintptr_t)AO_load(&tc->low))
-            AO_store(&tc->low, (AO_t)(x + n));
+            AO_store(&tc->low, (AO_t)(x + n < (uintptr_t)tc->end ? x + n : (uintptr_t)tc->end));
     if (count)
         scalable_count(s, 0, n);
     if (a->used == 0)
@@ -712,6 +1260,7 @@ static int scalable_free_locked(gomem_scalable *s, unsigned char *p, size_t n, i
  * 0 or -ENOMEM (nothing changed). By the owner. */
 static GOMEM__NOINLINE int scalable_flush(gomem_scalable *s, struct scalable_tc *tc)
 {
+    tc->stray++;
     scalable_enter(s);
     gomem_arena *a = tc->hot;
     size_t np = (size_t)AO_load(&tc->npend), lo = 0;
@@ -819,7 +1368,17 @@ static GOMEM__NOINLINE int scalable_give_slow(gomem_scalable *s, struct scalable
     return scalable_give(s, tc, p, n, 1);
 }
 
-/* A free by the owner that is not the last bytes it took. */
+/* A counted free under the lock: the tree's business. */
+static GOMEM__NOINLINE int scalable_give_locked(gomem_scalable *s, void *p, size_t n)
+{
+    scalable_enter(s);
+    int r = scalable_free_locked(s, p, n, 1);
+    scalable_leave(s);
+    return r;
+}
+
+/* A free by the owner inside [low, cur) of its chunk that is not the last
+ * bytes it took: into the pending blocks, lock-free unless they are full. */
 static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
     int r = tc_give(tc, (AO_t)p, n, 1);
@@ -829,7 +1388,124 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
     }
     if (GOMEM__LIKELY(r <= 0))
         return r;
+    if (r == 1) {
+        tc->stray++;
+        return scalable_give_locked(s, p, n);
+    }
     return scalable_give_slow(s, tc, p, n);
+}
+
+/* ---------------------------------------------------------------- class paths */
+
+/* The owner freed a block of sp: list the span again if it had no free
+ * block, and give it back when every block is free or broken and its
+ * class has other spans with free blocks. */
+static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
+{
+    if (!span_listed(tc, sp))
+        span_list(tc, sp);
+    /* Only beside KEEP_SPANS other spans of the class with free blocks:
+     * a batch that takes a few spans and gives them all back does not
+     * make and unmake them each time. */
+    if (sp->nfree + AO_load(&sp->nbroken) != sp->nblocks)
+        return;
+    int others = 0;
+    for (struct scalable_span *o = sp->prev; o && others < KEEP_SPANS; o = o->prev)
+        others++;
+    for (struct scalable_span *o = sp->next; o && others < KEEP_SPANS; o = o->next)
+        others++;
+    if (others >= KEEP_SPANS) {
+        scalable_enter(s);
+        (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
+        scalable_leave(s);
+    }
+}
+
+/* The owner frees block i of sp, which holds exactly n bytes: back to
+ * the span's stack, lock-free (the sequence bump pairs fbytes with
+ * mbytes for the readers of the counters). */
+static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
+                                     size_t n)
+{
+    AO_t q = AO_load(&tc->seq);
+    AO_store(&tc->seq, q + 1);
+    AO_nop_write();
+    AO_short_store(&sp->len[i], LEN_FREE);
+    sp->stack[sp->nfree++] = (uint16_t)i;
+    AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+    AO_store_release(&tc->seq, q + 2);
+    if (GOMEM__UNLIKELY(sp->nfree == 1) ||
+        (GOMEM__UNLIKELY(sp->prev || sp->next) && sp->nfree + AO_load(&sp->nbroken) == sp->nblocks))
+        span_after_free(s, tc, sp);
+}
+
+/* An owner's free of [p, p + n) that starts in block i of its span sp and
+ * is not that block's whole allocation (or the block is broken: then
+ * another span of the thread may hold p in a block that is not). */
+static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
+                                          uint32_t i, unsigned char *p, size_t n)
+{
+    if (n == 0)
+        return -EINVAL;
+    unsigned short l = AO_short_load(&sp->len[i]);
+    if (l == LEN_BROKEN && (sp = span_find(tc, (uintptr_t)p)) != NULL) {
+        tc->hint = sp;
+        i = span_block(sp, (uintptr_t)p);
+        l = AO_short_load(&sp->len[i]);
+        if (l == n && (size_t)(p - sp->base) == (size_t)i * sp->size) {
+            span_put(s, tc, sp, i, n);
+            GOMEM__POOL_FREED(p, n);
+            return 0;
+        }
+    } else if (l == LEN_BROKEN) {
+        return scalable_give(s, tc, p, n, 1); /* the tree's or a chunk's */
+    }
+    size_t in = (size_t)(p - sp->base) - (size_t)i * sp->size;
+    if (l == LEN_FREE || (l != LEN_BROKEN && in >= l))
+        return -EINVAL; /* p is a free byte, or slack */
+    if (l != LEN_BROKEN && in && n == l - in) {
+        /* The tail of a live block (free_rest): its slack grows. Under
+         * the lock, as another thread may be breaking the block. */
+        int done = 0;
+        scalable_enter(s);
+        if (AO_short_load(&sp->len[i]) == l) {
+            tc_begin(tc);
+            AO_short_store(&sp->len[i], (unsigned short)in);
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            tc_end(tc);
+            done = 1;
+        }
+        scalable_leave(s);
+        if (done) {
+            GOMEM__POOL_FREED(p, n);
+            return 0;
+        }
+    }
+    /* A head or a middle, more than one block, or a broken block (whose
+     * bytes may be in a chunk now): the chunk's way or the lock's. */
+    return scalable_give(s, tc, p, n, 1);
+}
+
+/* n <= CMAX bytes from a span of the calling thread (a new span under the
+ * lock when its class has none with a free block; the chunk when no span
+ * can be made): counted, NULL with errno ENOMEM. */
+static unsigned char *span_take(gomem_scalable *s, struct scalable_tc *tc, size_t n)
+{
+    unsigned c = size_class(n);
+    struct scalable_span *sp = tc->cls[c];
+    if (!sp) {
+        scalable_enter(s);
+        sp = span_new(s, tc, c);
+        scalable_leave(s);
+        if (!sp) /* no memory for a span: the chunk may still have room */
+            return scalable_take(s, tc, n, 1);
+    }
+    uint32_t i = sp->stack[--sp->nfree];
+    AO_short_store(&sp->len[i], (unsigned short)n);
+    if (!sp->nfree)
+        span_unlist(tc, sp);
+    AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+    return sp->base + (size_t)i * sp->size;
 }
 
 /* ---------------------------------------------------------------- debug */
@@ -995,6 +1671,7 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
         tl_last.s = NULL;
     for (struct scalable_tc *tc = s->tcs, *next; tc; tc = next) {
         next = tc->next;
+        spans_drop(tc);
         GOMEM__HG_UNIGNORE((void *)&tc->seq, (6 + 2 * PEND) * sizeof(AO_t));
         free(tc);
     }
@@ -1018,15 +1695,15 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
         p = scalable_big(s, n, 1);
     } else {
         struct scalable_tc *tc = scalable_mine(s);
-        p = tc ? scalable_take(s, tc, n, 1) : NULL;
+        p = !tc ? NULL : n <= tc->cmax ? span_take(s, tc, n) : scalable_take(s, tc, n, 1);
     }
     if (p)
         GOMEM__POOL_ALLOCATED(p, n);
     return p;
 }
 
-/* The owner's fast path, kept small enough to need no saved registers:
- * the thread's last allocator, and room in its chunk. */
+/* The owner's fast path: the thread's last allocator, and a free block in
+ * a span of the class (once the thread uses spans), or room in its chunk. */
 GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
 #ifdef GOMEM__DEBUG
@@ -1034,6 +1711,21 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 #endif
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
+        if (n - 1 < tc->cmax) { /* never while the thread bumps its chunk */
+            struct scalable_span *sp = tc->cls[size_class(n)];
+            if (GOMEM__LIKELY(sp != NULL)) {
+                /* As below, no sequence bump: one counter moves. */
+                uint32_t i = sp->stack[--sp->nfree];
+                AO_short_store(&sp->len[i], (unsigned short)n);
+                if (GOMEM__UNLIKELY(!sp->nfree))
+                    span_unlist(tc, sp);
+                AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+                unsigned char *p = sp->base + (size_t)i * sp->size;
+                GOMEM__POOL_ALLOCATED(p, n);
+                return p;
+            }
+            return scalable_malloc_slow(s, n);
+        }
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
             /* No sequence bump: a malloc changes one word that readers
@@ -1050,14 +1742,129 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
     return scalable_malloc_slow(s, n);
 }
 
+void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
+{
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        unsigned char *p = tc_cur(tc);
+        if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room: as malloc's */
+            AO_store(&tc->cur, (AO_t)(p + n));
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            GOMEM__POOL_ALLOCATED(p, n);
+            return p;
+        }
+    }
+    if (!s || n == 0 || n > MAX_ARENA)
+        return gomem_scalable_malloc(s, n); /* EINVAL, or a big one */
+    struct scalable_tc *tc = scalable_mine(s);
+    unsigned char *p = tc ? scalable_take(s, tc, n, 1) : NULL;
+    if (p)
+        GOMEM__POOL_ALLOCATED(p, n);
+    return p;
+}
+
 static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t n)
 {
     if (!s || !p || n == 0)
         return -EINVAL;
     struct scalable_tc *tc = NULL;
-    if (tl_last.s == s && tl_last.id == s->id)
+    if (tl_last.s == s && tl_last.id == s->id) {
         tc = tl_last.tc;
+    } else if ((tc = scalable_mine_if_any(s)) != NULL) {
+        /* A thread that called another allocator since: this one is its
+         * last again, and the owner's paths (its spans) serve. */
+        tl_last.s = s;
+        tl_last.id = s->id;
+        tl_last.tc = tc;
+        return gomem_scalable_free(s, p, n);
+    }
     return scalable_give(s, tc, p, n, 1);
+}
+
+/* The owner's free of [p, p + n) starting in its span sp: the whole block
+ * malloc gave goes back to the span's stack, lock-free; len[i] == n says
+ * it is exactly that block (a free block has 0, a broken one more than
+ * CMAX). Anything else there is span_free_slow's. */
+static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, void *p,
+                                        size_t n)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)sp->base;
+    uint32_t i = (uint32_t)(((uint64_t)off * sp->inv) >> 32);
+    unsigned l = AO_short_load(&sp->len[i]);
+    if (GOMEM__LIKELY(l == n && l - 1u < CMAX && off == (uintptr_t)i * sp->size)) {
+        span_put(s, tc, sp, i, n);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    return span_free_slow(s, tc, sp, i, p, n);
+}
+
+/* The owner's free of [p, p + n) outside its chunk and the span it last
+ * freed into: another of its spans (found in its index), else the lock's
+ * business. */
+static GOMEM__NOINLINE int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    struct scalable_span *sp = span_find(tc, (uintptr_t)p);
+    if (sp) {
+        tc->hint = sp;
+        return span_free_in(s, tc, sp, p, n);
+    }
+    if (GOMEM__LIKELY(n != 0 && p)) {
+        tc->stray++;
+        return scalable_give_locked(s, p, n);
+    }
+    return -EINVAL;
+}
+
+/* The owner's free of [p, p + n) starting in its chunk [hstart, end)
+ * (whose bytes below low may be the tree's again, even a span's: the lock
+ * sorts those out). Out of line, so the span path above needs no saved
+ * registers. */
+static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    AO_t x = (AO_t)p;
+    AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
+    /* The last bytes taken: [p, p + n) ends at cur (without wrapping
+     * round) and starts at or above low. */
+    if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
+        AO_t q = AO_load(&tc->seq);
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->cur, x);
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+        AO_store_release(&tc->seq, q + 2);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    /* The next of a batch freed in the order it was taken: it starts
+     * where the only pending block ends (so meets no free byte: the
+     * block ends below cur and nothing else is pending), at or above
+     * low, and 0 < n <= cur - x. It extends the block, or reaches cur
+     * and takes the block back to the tail. */
+    if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x)) {
+        AO_t q = AO_load(&tc->seq);
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        if (n == cur - x) {
+            AO_store(&tc->cur, AO_load(&tc->pend[0][0]));
+            AO_store(&tc->npend, 0);
+        } else {
+            AO_store(&tc->pend[0][1], x + n);
+        }
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+        AO_store_release(&tc->seq, q + 2);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    /* Outside [low, cur) of the chunk (another chunk's bytes, or the
+     * tree's): straight to the lock, without the pending blocks. */
+    if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur)) {
+        tc->stray++;
+        return scalable_give_locked(s, p, n);
+    }
+    if (GOMEM__LIKELY(n != 0))
+        return scalable_give_owner(s, tc, p, n);
+    return scalable_free_slow(s, p, n);
 }
 
 GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
@@ -1067,10 +1874,10 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 #endif
     if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
-        AO_t x = (AO_t)p, cur = AO_load(&tc->cur);
-        /* The last bytes taken: [p, p + n) ends at cur (without wrapping
-         * round) and starts at or above low. */
-        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= AO_load(&tc->low) && !AO_load(&tc->npend))) {
+        AO_t x = (AO_t)p;
+        /* The last bytes taken from the chunk go back to its tail. */
+        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
+        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
             AO_nop_write();
@@ -1080,8 +1887,26 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
-        if (GOMEM__LIKELY(n != 0))
-            return scalable_give_owner(s, tc, p, n);
+        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
+            /* Not in the thread's chunk: in the span it last freed into? */
+            struct scalable_span *sp = tc->hint;
+            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
+                return span_free_in(s, tc, sp, p, n);
+            return scalable_free_far(s, tc, p, n);
+        }
+        /* In the chunk: the next of a batch freed in order extends the one
+         * pending block (scalable_free_chunk says why that is exact). */
+        if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
+            AO_t q = AO_load(&tc->seq);
+            AO_store(&tc->seq, q + 1);
+            AO_nop_write();
+            AO_store(&tc->pend[0][1], x + n); /* stops short of cur */
+            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+            AO_store_release(&tc->seq, q + 2);
+            GOMEM__POOL_FREED(p, n);
+            return 0;
+        }
+        return scalable_free_chunk(s, tc, p, n);
     }
     return scalable_free_slow(s, p, n);
 }
@@ -1177,8 +2002,10 @@ GOMEM_API size_t gomem_scalable_trim(gomem_scalable *s)
     struct scalable_tc *tc = scalable_mine_if_any(s);
     size_t released = 0;
     scalable_enter(s);
-    if (tc)
-        (void)scalable_retire(s, tc); /* on -ENOMEM the chunk stays */
+    if (tc) {
+        (void)scalable_retire(s, tc);      /* on -ENOMEM the chunk stays */
+        (void)spans_dissolve_all(s, tc); /* and so do the spans left */
+    }
     for (size_t i = s->narenas; i-- > 0;) {
         gomem_arena *a = s->arenas[i];
         if (scalable_unused(s, a)) {
@@ -1204,6 +2031,7 @@ GOMEM_API int gomem_scalable_recycle(gomem_scalable *s)
         m += AO_load(&tc->mbytes);
         f += AO_load(&tc->fbytes);
         tc_set(tc, NULL, NULL, NULL);
+        spans_drop(tc);
     }
     scalable_count(s, 0, (size_t)(m - f)); /* everything counts as freed */
     for (size_t i = s->narenas; i-- > 0;) {
@@ -1239,6 +2067,7 @@ GOMEM_API int gomem_scalable_foreach_arena(gomem_scalable *s, gomem_scalable_vis
             for (size_t k = 0; k < np; k++)
                 free_bytes += (size_t)(pend[k][1] - pend[k][0]);
         }
+        free_bytes += spans_idle(s, a);
         r = fn(a->base, a->size, free_bytes, arg);
     }
     gomem__unlock(&s->lock);
@@ -1320,6 +2149,32 @@ static int scalable_check_block(size_t off, size_t n, void *arg)
     return 0;
 }
 
+int gomem__scalable_spans(gomem_scalable *s, int on)
+{
+    struct scalable_tc *tc = scalable_mine(s);
+    if (!tc)
+        return -ENOMEM;
+    int was = tc->cmax != 0;
+    if (on >= 0)
+        tc->cmax = on ? CMAX : 0;
+    return was;
+}
+
+struct span_walk {
+    const struct scalable_span *sp;
+    int bad;
+};
+
+/* A free block of the tree may meet only broken blocks of a span. */
+static int span_check_block(size_t off, size_t n, void *arg)
+{
+    struct span_walk *w = arg;
+    uintptr_t x = (uintptr_t)w->sp->a->base + off;
+    if (span_meet((struct scalable_span *)w->sp, x, n, 2) != 0)
+        return w->bad = 1;
+    return 0;
+}
+
 int gomem__scalable_check(gomem_scalable *s)
 {
     if (!s)
@@ -1381,6 +2236,53 @@ int gomem__scalable_check(gomem_scalable *s)
                 FAIL("pending block %zu is free in the tree too", i);
             used -= (size_t)(e - b);
         }
+    }
+    for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
+        size_t nspans = 0;
+        for (struct scalable_span *sp = tc->spans; sp; sp = sp->all) {
+            nspans++;
+            gomem_arena *a = sp->a;
+            if (scalable_owner(s, sp->base) != a || (size_t)(sp->base - a->base) + span_bytes(sp) > a->size)
+                FAIL("a span lies outside its arena");
+            if (sp->owner != tc || !span_indexed(tc, sp))
+                FAIL("a span is not in its thread's index");
+            size_t nfree = 0, nbroken = 0;
+            for (uint32_t i = 0; i < sp->nblocks; i++) {
+                unsigned short l = AO_short_load(&sp->len[i]);
+                nfree += l == LEN_FREE;
+                nbroken += l == LEN_BROKEN;
+                if (l != LEN_BROKEN && l > sp->size)
+                    FAIL("block %u of a span of %u holds %u", i, sp->size, l);
+                if (l != LEN_BROKEN)
+                    used -= sp->size - l; /* carved, not handed out */
+            }
+            if (nfree != sp->nfree || nbroken != AO_load(&sp->nbroken))
+                FAIL("a span counts %u free and %zu broken blocks, not %zu and %zu", sp->nfree,
+                     (size_t)AO_load(&sp->nbroken), nfree, nbroken);
+            for (uint32_t k = 0; k < sp->nfree; k++)
+                if (sp->stack[k] >= sp->nblocks || AO_short_load(&sp->len[sp->stack[k]]) != LEN_FREE)
+                    FAIL("a span's stack holds a block that is not free");
+            if ((sp->nfree > 0) != span_listed(tc, sp))
+                FAIL("a span with %u free blocks is %slisted", sp->nfree, sp->nfree ? "not " : "");
+            /* No free block of the tree, and no chunk's [low, end), meets
+             * a block that is not broken. */
+            struct span_walk w = {sp, 0};
+            (void)gomem_allocator_foreach_free(a->alloc, span_check_block, &w);
+            if (w.bad)
+                FAIL("a free block of the offset allocator meets a span's block");
+            for (struct scalable_tc *o = s->tcs; o; o = o->next) {
+                AO_t low = AO_load(&o->low);
+                if (o->hot == a && low < (AO_t)o->end &&
+                    span_meet(sp, (uintptr_t)low, (size_t)((AO_t)o->end - low), 2) != 0)
+                    FAIL("a chunk meets a span's block");
+            }
+        }
+        if (nspans != tc->nspans)
+            FAIL("%zu spans counted as %zu", nspans, tc->nspans);
+        for (unsigned c = 0; c < NCLS; c++)
+            for (struct scalable_span *sp = tc->cls[c]; sp; sp = sp->next)
+                if (sp->cls != c || sp->size != class_size[c] || !sp->nfree || (sp->next && sp->next->prev != sp))
+                    FAIL("class list %u is broken", c);
     }
     struct gomem_scalable_stats st;
     gomem_scalable_stats(s, &st);

@@ -14,4 +14,17 @@
  * other thread may be calling s. O(arenas + threads * free blocks). */
 int gomem__scalable_check(gomem_scalable *s);
 
+/* The calling thread's small requests (up to 4 KiB) from spans (on 1) or
+ * its chunk (on 0), whatever its frees did so far; on -1 only asks.
+ * Returns whether they came from spans before, or -ENOMEM (no cache).
+ * White-box and debug builds only (for the tests). */
+int gomem__scalable_spans(gomem_scalable *s, int on);
+
+/* gomem_scalable_malloc for recyclable memory: n bytes from the calling
+ * thread's bump chunk, whatever n (no size class), so that the segments
+ * of one recyclable memory lie end to end and go back in one free at
+ * recycle. Counted, freed and validated as any other allocation. NULL
+ * with errno EINVAL or ENOMEM. */
+void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n);
+
 #endif /* GOMEM_SCALABLE_H */

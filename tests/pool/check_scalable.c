@@ -86,50 +86,52 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Sub-ranges of chunk allocations (above the size classes). */
 START_TEST(test_partial_and_rest)
 {
-    gomem_scalable *s = gomem_scalable_new(4096);
-    unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
-    ck_assert_ptr_eq(b, a + 1000 + RZ);
-    memset(a, 1, 1000);
-    memset(b, 2, 1000);
-    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 1000, 100), 0); /* keep the head */
+    gomem_scalable *s = gomem_scalable_new(16384);
+    unsigned char *a = gomem_scalable_malloc(s, 5000), *b = gomem_scalable_malloc(s, 5000);
+    ck_assert_ptr_eq(b, a + 5000 + RZ);
+    memset(a, 1, 5000);
+    memset(b, 2, 5000);
+    ck_assert_int_eq(gomem_scalable_free_rest(s, a, 5000, 100), 0); /* keep the head */
     ck_assert_int_eq(gomem_scalable_free_rest(s, a, 100, 100), 0);  /* nothing */
-    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_uint_eq(stats(s).in_use, 5100);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a + 100, 1), -EINVAL); /* freed by free_rest */
-    ck_assert_int_eq(gomem_scalable_free(s, b + 900, 100), 0);  /* tail: bump */
+    ck_assert_int_eq(gomem_scalable_free(s, b + 4900, 100), 0); /* tail: bump */
     ck_assert_int_eq(gomem_scalable_free(s, b, 100), 0);        /* head */
     ck_assert_int_eq(gomem_scalable_free(s, b + 400, 100), 0);  /* middle */
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     ck_assert_int_eq(gomem_scalable_free(s, b + 100, 300), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b + 500, 400), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 500, 4400), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
     struct gomem_scalable_stats st = stats(s);
     ck_assert_uint_eq(st.in_use, 0);
-    ck_assert_uint_eq(st.malloc_bytes, 2000);
-    ck_assert_uint_eq(st.free_bytes, 2000);
+    ck_assert_uint_eq(st.malloc_bytes, 10000);
+    ck_assert_uint_eq(st.free_bytes, 10000);
     ck_assert_uint_eq(st.arenas, 1);
-    ck_assert_uint_eq(st.capacity, 4096);
+    ck_assert_uint_eq(st.capacity, 16384);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* All free again: the whole arena serves one request. */
-    unsigned char *c = gomem_scalable_malloc(s, 4096);
+    unsigned char *c = gomem_scalable_malloc(s, 16384);
     ck_assert_ptr_eq(c, a);
     ck_assert_uint_eq(stats(s).arenas, 1);
-    ck_assert_int_eq(gomem_scalable_free(s, c, 4096), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c, 16384), 0);
     gomem_scalable_destroy(s);
 }
 END_TEST
 
 START_TEST(test_growth)
 {
-    gomem_scalable *s = gomem_scalable_new(1024);
+    gomem_scalable *s = gomem_scalable_new(8192);
     void *p[16];
-    size_t expect_cap = 1024;
-    /* Fill arena after arena: each new one is twice the last, to 4 MiB. */
-    p[0] = gomem_scalable_malloc(s, 1024);
-    for (int i = 1; i < 14; i++) {
-        size_t size = (size_t)1024 << i;
+    size_t expect_cap = 8192;
+    /* Fill arena after arena (chunk allocations, above the size classes):
+     * each new one is twice the last, to 4 MiB. */
+    p[0] = gomem_scalable_malloc(s, 8192);
+    for (int i = 1; i < 11; i++) {
+        size_t size = (size_t)8192 << i;
         if (size > 4 * MIB)
             size = 4 * MIB;
         p[i] = gomem_scalable_malloc(s, size);
@@ -154,8 +156,8 @@ START_TEST(test_growth)
     ck_assert_uint_eq(stats(s).capacity, expect_cap);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* Free the others; every arena but one goes back. */
-    for (int i = 13; i >= 0; i--) {
-        size_t size = (size_t)1024 << i;
+    for (int i = 10; i >= 0; i--) {
+        size_t size = (size_t)8192 << i;
         ck_assert_int_eq(gomem_scalable_free(s, p[i], size > 4 * MIB ? 4 * MIB : size), 0);
         ck_assert_int_eq(gomem__scalable_check(s), 0);
     }
@@ -180,22 +182,22 @@ END_TEST
 START_TEST(test_borrow)
 {
     gomem_scalable *s = gomem_scalable_new(1024);
-    unsigned char *b = gomem_scalable_borrow(s, 500);
+    unsigned char *b = gomem_scalable_borrow(s, 5000);
     ck_assert_ptr_nonnull(b);
-    memset(b, 3, 500);
+    memset(b, 3, 5000);
     struct gomem_scalable_stats st = stats(s);
     ck_assert_uint_eq(st.malloc_bytes, 0);
     ck_assert_uint_eq(st.in_use, 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b, 500), -EINVAL); /* not allocated */
-    unsigned char *p = gomem_scalable_malloc(s, 500);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 5000), -EINVAL); /* not allocated */
+    unsigned char *p = gomem_scalable_malloc(s, 5000); /* from the chunk, as borrow */
     ck_assert_ptr_eq(p, b);
     /* A borrow larger than what is left grows the allocator. */
     unsigned char *big = gomem_scalable_borrow(s, 100000);
     ck_assert_ptr_nonnull(big);
     memset(big, 4, 100000);
-    ck_assert_uint_eq(stats(s).in_use, 500);
+    ck_assert_uint_eq(stats(s).in_use, 5000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 500), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
@@ -263,24 +265,30 @@ START_TEST(test_backing_failure)
     fail_backing = 1;
     EXPECT_NULL_ERRNO(gomem_scalable_new(4096), ENOMEM);
     fail_backing = 0;
-    gomem_scalable *s = gomem_scalable_new(4096);
+    gomem_scalable *s = gomem_scalable_new(8192);
     ck_assert_ptr_nonnull(s);
-    void *p = gomem_scalable_malloc(s, 4000);
+    void *p = gomem_scalable_malloc(s, 8000);
     ck_assert_ptr_nonnull(p);
     fail_backing = 1;
     errno = 0;
-    ck_assert_ptr_null(gomem_scalable_malloc(s, 4000)); /* needs a new arena */
+    ck_assert_ptr_null(gomem_scalable_malloc(s, 8000)); /* needs a new arena */
     ck_assert_int_eq(errno, ENOMEM);
-    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 4000), ENOMEM);
-    void *q = gomem_scalable_malloc(s, 96 - RZ); /* fits: still served */
+    EXPECT_NULL_ERRNO(gomem_scalable_borrow(s, 8000), ENOMEM);
+    /* No arena for a span: a small request is served from the chunk. */
+    void *q = gomem_scalable_malloc(s, 96);
     ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_eq(q, (unsigned char *)p + 8000 + RZ);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     fail_backing = 0;
-    void *r = gomem_scalable_malloc(s, 4000);
+    void *r = gomem_scalable_malloc(s, 8000);
     ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 4000), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, q, 96 - RZ), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, r, 4000), 0);
+    void *t = gomem_scalable_malloc(s, 96); /* a span now */
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 8000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 96), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, q, 96), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 8000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, t, 96), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem__arena_fail_hook = NULL;
@@ -310,47 +318,117 @@ START_TEST(test_growth_cap)
 END_TEST
 
 /* Out-of-order frees held by the thread: coalesced, popped back to the
- * chunk, refused when freed twice, given to the tree when too many. */
+ * chunk, refused when freed twice, given to the tree when too many
+ * (chunk allocations: above the size classes). */
 START_TEST(test_pending)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
-    unsigned char *p[100];
-    for (int i = 0; i < 100; i++) {
-        p[i] = gomem_scalable_malloc(s, 1000);
+    unsigned char *p[60];
+    for (int i = 0; i < 60; i++) {
+        p[i] = gomem_scalable_malloc(s, 4100);
         ck_assert_ptr_nonnull(p[i]);
-        canary_fill(p[i], 1000);
+        canary_fill(p[i], 4100);
     }
-    for (int i = 0; i < 99; i += 2) /* every other one: 50 separate blocks */
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    for (int i = 0; i < 59; i += 2) /* every other one: 30 separate blocks */
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    for (int i = 0; i < 99; i += 2) {
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), -EINVAL);
-        ck_assert_int_eq(gomem_scalable_free(s, p[i] + 999, 2), -EINVAL); /* meets p[i + 1] too */
+    for (int i = 0; i < 59; i += 2) {
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(s, p[i] + 4099, 2), -EINVAL); /* meets p[i + 1] too */
     }
-    ck_assert_uint_eq(stats(s).in_use, 50 * 1000);
-    for (int i = 1; i < 100; i += 2) {
-        ck_assert(canary_intact(p[i], 1000));
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 30 * 4100);
+    for (int i = 1; i < 60; i += 2) {
+        ck_assert(canary_intact(p[i], 4100));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
         ck_assert_int_eq(gomem__scalable_check(s), 0);
     }
     ck_assert_uint_eq(stats(s).in_use, 0);
-    /* FIFO: all of it comes back to the chunk, the next batch reuses it. */
-    for (int i = 0; i < 100; i++)
-        p[i] = gomem_scalable_malloc(s, 1000);
-    for (int i = 0; i < 100; i++)
-        ck_assert_int_eq(gomem_scalable_free(s, p[i], 1000), 0);
+    /* FIFO: all of it comes back to the chunk, the next batch reuses it
+     * (a fresh chunk: the one above has blocks the tree took). */
+    (void)gomem_scalable_trim(s);
+    for (int i = 0; i < 60; i++)
+        p[i] = gomem_scalable_malloc(s, 4100);
+    for (int i = 0; i < 60; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_ptr_eq(gomem_scalable_malloc(s, 1000), p[0]);
-    ck_assert_int_eq(gomem_scalable_free(s, p[0], 1000), 0);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 4100), p[0]);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 4100), 0);
     /* A sub-range of a held-back block is free too; middles still work. */
-    unsigned char *a = gomem_scalable_malloc(s, 300), *b = gomem_scalable_malloc(s, 300);
+    unsigned char *a = gomem_scalable_malloc(s, 4300), *b = gomem_scalable_malloc(s, 4300);
     ck_assert_int_eq(gomem_scalable_free(s, a + 100, 100), 0);
     ck_assert_int_eq(gomem_scalable_free(s, a + 150, 10), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, a + 50, 100), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, a, 100), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, a + 200, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 200, 4100), 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, b, 300), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 4300), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+/* A batch freed in the order it was taken extends the one pending block
+ * inline: refused when it meets free bytes or runs past cur, and when
+ * another thread's free raised low past the block's end. */
+struct lowjob {
+    gomem_scalable *s;
+    unsigned char *p;
+    int r;
+};
+
+static void *free_in_thread(void *arg)
+{
+    struct lowjob *j = arg;
+    j->r = gomem_scalable_free(j->s, j->p, 5000);
+    return NULL;
+}
+
+START_TEST(test_pending_in_order)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    unsigned char *p[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = gomem_scalable_malloc(s, 5000);
+        canary_fill(p[i], 5000);
+    }
+    ck_assert_ptr_eq(p[3], p[0] + 15000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0); /* pending [p0, p1) */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), 0); /* extends it to p2 */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), -EINVAL);     /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, p[1] + 50, 5000), -EINVAL); /* meets it */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 10001), -EINVAL);      /* past cur */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 0), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert(canary_intact(p[2], 5000) && canary_intact(p[3], 5000));
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 50), 0);  /* a head: extends */
+    ck_assert_int_eq(gomem_scalable_free(s, p[2] + 50, 9950), 0); /* reaches cur */
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 5000), -EINVAL); /* the free tail now */
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 5000), p[0]);       /* the chunk took all back */
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0);
+
+    /* Another thread frees the block right after the pending one: low
+     * passes it, and the owner's second free of it is refused. */
+    for (int i = 0; i < 4; i++)
+        p[i] = gomem_scalable_malloc(s, 5000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 5000), 0); /* pending [p0, p1) */
+    struct lowjob j = {s, p[1], 1};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, free_in_thread, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.r, 0);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 5000), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p[1], 50), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[2], 5000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[3], 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
@@ -452,6 +530,283 @@ START_TEST(test_recycle)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- spans */
+
+/* Requests up to 4 KiB come from size-class spans: a whole block freed is
+ * kept for the next malloc of its class; every bad free that meets a
+ * kept block or a block's slack is refused with nothing changed; heads,
+ * middles and tails work; the counters stay exact. */
+START_TEST(test_spans)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    ck_assert_int_eq(gomem__scalable_spans(s, 1), 0); /* a thread starts with its chunk */
+    unsigned char *a = gomem_scalable_malloc(s, 1000), *b = gomem_scalable_malloc(s, 1000);
+    unsigned char *c = gomem_scalable_malloc(s, 100);
+    ck_assert_ptr_eq(b, a + 1024); /* class 1024: neighbours in one span */
+    canary_fill(a, 1000);
+    canary_fill(b, 1000);
+    canary_fill(c, 100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Slack: handed out to nobody. */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 1000, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1001), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 500, 600), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 2024), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 0), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, a + 10, SIZE_MAX), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 2100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* A whole block goes back to its span; then it is free. */
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), -EINVAL);    /* double */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 10, 10), -EINVAL); /* inside it */
+    ck_assert_int_eq(gomem_scalable_free(s, a + 1020, 8), -EINVAL); /* it and b */
+    ck_assert_int_eq(gomem_scalable_free(s, b - 1, 2), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 1100);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert(canary_intact(b, 1000) && canary_intact(c, 100));
+    /* The next malloc of the class takes it back. */
+    unsigned char *d = gomem_scalable_malloc(s, 900);
+    ck_assert_ptr_eq(d, a);
+    canary_fill(d, 900);
+    ck_assert_uint_eq(stats(s).in_use, 2000);
+    /* A tail (free_rest): the rest stays, the tail is free. */
+    ck_assert_int_eq(gomem_scalable_free_rest(s, d, 900, 300), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, d + 300, 1), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, d + 299, 2), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 1400);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, d, 300), 0); /* what is left, whole */
+    ck_assert_int_eq(gomem_scalable_free(s, d, 300), -EINVAL);
+    /* A head, then the rest. */
+    ck_assert_int_eq(gomem_scalable_free(s, b, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 50, 100), -EINVAL);
+    ck_assert(canary_intact(b + 100, 900));
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 100, 900), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, b + 100, 900), -EINVAL);
+    /* A middle, then both sides. */
+    ck_assert_int_eq(gomem_scalable_free(s, c + 10, 10), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 10, 10), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 5, 10), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 100, 1), -EINVAL); /* slack */
+    ck_assert_int_eq(gomem_scalable_free(s, c, 10), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, c + 20, 80), 0);
+    struct gomem_scalable_stats st = stats(s);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.malloc_bytes, 3000);
+    ck_assert_uint_eq(st.free_bytes, 3000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+
+    /* Many blocks of every class: two spans and more per class, freed in
+     * another order; spans go back, and trim takes the rest. */
+    static unsigned char *q[3000];
+    static size_t qn[3000];
+    uint64_t rng = 0x5EED;
+    size_t total = 0;
+    for (int i = 0; i < 3000; i++) {
+        qn[i] = test_range(&rng, 1, 4096);
+        q[i] = gomem_scalable_malloc(s, qn[i]);
+        ck_assert_ptr_nonnull(q[i]);
+        canary_fill(q[i], qn[i]);
+        total += qn[i];
+    }
+    ck_assert_uint_eq(stats(s).in_use, total);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3000; i += 2) {
+        ck_assert(canary_intact(q[i], qn[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), 0);
+        total -= qn[i];
+    }
+    ck_assert_uint_eq(stats(s).in_use, total);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3000; i += 2)
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), -EINVAL);
+    for (int i = 1; i < 3000; i += 2) {
+        ck_assert(canary_intact(q[i], qn[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], qn[i]), 0);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* Two allocators in turn: a free on the one not called last still
+     * finds the thread's span, and the block is kept there. */
+    gomem_scalable *s2 = gomem_scalable_new(MIB);
+    unsigned char *e = gomem_scalable_malloc(s, 200), *f = gomem_scalable_malloc(s2, 200);
+    ck_assert_int_eq(gomem_scalable_free(s2, e, 200), -EINVAL); /* foreign to s2 */
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), 0);
+    ck_assert_int_eq(gomem_scalable_free(s2, f, 200), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), -EINVAL);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 200), e);
+    ck_assert_int_eq(gomem_scalable_free(s, e, 200), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem__scalable_check(s2), 0);
+    gomem_scalable_destroy(s2);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_uint_gt(gomem_scalable_trim(s), 0);
+    ck_assert_uint_eq(stats(s).arenas, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
+/* A thread whose frees stray from the order it allocated in (to the
+ * tree, past the blocks it holds back, or of older chunks) turns to spans
+ * at its next refill; in order and inside a chunk, it keeps its chunk. */
+START_TEST(test_spans_switch)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    static unsigned char *p[400];
+    for (int round = 0; round < 20; round++) { /* FIFO batches in a chunk: no stray free */
+        for (int i = 0; i < 100; i++)
+            p[i] = gomem_scalable_malloc(s, 2000);
+        for (int i = 0; i < 100; i++)
+            ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    for (int i = 0; i < 400; i++) {
+        p[i] = gomem_scalable_malloc(s, 2000);
+        canary_fill(p[i], 2000);
+    }
+    for (int i = 0; i < 400; i += 2) /* every other one: 200 apart, most to the tree */
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    unsigned char *q[200];
+    for (int i = 0; i < 200; i++) /* past the chunk's end: a refill */
+        q[i] = gomem_scalable_malloc(s, 2000);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    unsigned char *r = gomem_scalable_malloc(s, 2000);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 1; i < 400; i += 2) {
+        ck_assert(canary_intact(p[i], 2000));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    }
+    for (int i = 0; i < 200; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], 2000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 2000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, r, 2000), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+/* Another thread's frees of blocks in the owner's spans: a kept (free)
+ * block and slack refused, a whole block and a middle taken (the lock's
+ * way), and the owner sees them. */
+struct spanjob {
+    gomem_scalable *s;
+    unsigned char *x, *y, *z;
+    int r[7];
+};
+
+static void *span_other(void *arg)
+{
+    struct spanjob *j = arg;
+    j->r[0] = gomem_scalable_free(j->s, j->y, 500);       /* kept by the owner */
+    j->r[1] = gomem_scalable_free(j->s, j->y + 10, 10);   /* inside it */
+    j->r[2] = gomem_scalable_free(j->s, j->x + 400, 200); /* slack, and y */
+    j->r[3] = gomem_scalable_free(j->s, j->x, 500);       /* good: whole */
+    j->r[4] = gomem_scalable_free(j->s, j->x, 500);       /* double */
+    j->r[5] = gomem_scalable_free(j->s, j->z + 100, 100); /* good: a middle */
+    j->r[6] = gomem_scalable_free(j->s, j->z + 500, 1);   /* slack */
+    return NULL;
+}
+
+START_TEST(test_spans_threads)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    gomem__scalable_spans(s, 1);
+    unsigned char *x = gomem_scalable_malloc(s, 500), *y = gomem_scalable_malloc(s, 500);
+    unsigned char *z = gomem_scalable_malloc(s, 500);
+    ck_assert_ptr_eq(y, x + 512);
+    canary_fill(z, 500);
+    ck_assert_int_eq(gomem_scalable_free(s, y, 500), 0); /* kept in the span */
+    struct spanjob j = {s, x, y, z, {1, 1, 1, 1, 1, 1, 1}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, span_other, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(j.r[0], -EINVAL);
+    ck_assert_int_eq(j.r[1], -EINVAL);
+    ck_assert_int_eq(j.r[2], -EINVAL);
+    ck_assert_int_eq(j.r[3], 0);
+    ck_assert_int_eq(j.r[4], -EINVAL);
+    ck_assert_int_eq(j.r[5], 0);
+    ck_assert_int_eq(j.r[6], -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 400);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The owner: the other thread's frees are seen. */
+    ck_assert_int_eq(gomem_scalable_free(s, x, 500), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 100, 100), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 150, 100), -EINVAL);
+    ck_assert(canary_intact(z, 100) && canary_intact(z + 200, 300));
+    ck_assert_int_eq(gomem_scalable_free(s, z, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, z + 200, 300), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The span still serves its class. */
+    unsigned char *w = gomem_scalable_malloc(s, 500);
+    ck_assert_ptr_eq(w, y);
+    ck_assert_int_eq(gomem_scalable_free(s, w, 500), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
+/* A thread exits with blocks kept in its spans and blocks still live:
+ * the kept ones go to the tree (a free of them is refused), the live
+ * ones stay allocated and are freed here, the counters exact. */
+struct exitjob {
+    gomem_scalable *s;
+    unsigned char *kept[3], *live[3];
+    size_t n[3];
+};
+
+static void *span_exit(void *arg)
+{
+    struct exitjob *j = arg;
+    static const size_t sizes[3] = {16, 700, 4096};
+    gomem__scalable_spans(j->s, 1);
+    for (int i = 0; i < 3; i++) {
+        j->n[i] = sizes[i];
+        j->kept[i] = gomem_scalable_malloc(j->s, sizes[i]);
+        j->live[i] = gomem_scalable_malloc(j->s, sizes[i]);
+        canary_fill(j->live[i], sizes[i]);
+        if (gomem_scalable_free(j->s, j->kept[i], sizes[i]) != 0)
+            j->kept[i] = NULL;
+    }
+    return NULL;
+}
+
+START_TEST(test_spans_thread_exit)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    struct exitjob j = {s, {NULL}, {NULL}, {0}};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, span_exit, &j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_uint_eq(stats(s).in_use, 16 + 700 + 4096);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_ptr_nonnull(j.kept[i]);
+        ck_assert_int_eq(gomem_scalable_free(s, j.kept[i], j.n[i]), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i] + 1), -EINVAL); /* slack went too */
+    }
+    ck_assert_uint_eq(stats(s).in_use, 16 + 700 + 4096);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(canary_intact(j.live[i], j.n[i]));
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i]), 0);
+        ck_assert_int_eq(gomem_scalable_free(s, j.live[i], j.n[i]), -EINVAL);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    (void)gomem_scalable_trim(s);
+    ck_assert_uint_eq(stats(s).arenas, 0);
+    gomem_scalable_destroy(s);
+    gomem__arena_pool_drain();
+}
+END_TEST
+
 /* ---------------------------------------------------------------- threads */
 
 struct xjob {
@@ -469,7 +824,7 @@ static void *xthread_free(void *arg)
     j->r[4] = gomem_scalable_free(j->s, j->p, 0);              /* n == 0 */
     j->r[5] = gomem_scalable_free(j->s, j->p, SIZE_MAX);       /* overflows */
     j->r[6] = gomem_scalable_free(j->s, &local, sizeof local); /* foreign */
-    j->r[7] = gomem_scalable_free(j->s, j->p + 50, 100);       /* meets the pending block */
+    j->r[7] = gomem_scalable_free(j->s, j->p + j->n - 50, 100); /* meets the pending block */
     j->r[0] = gomem_scalable_free(j->s, j->p, j->n);           /* good */
     j->r[1] = gomem_scalable_free(j->s, j->p, j->n);           /* double */
     j->r[2] = gomem_scalable_free(j->s, j->p + j->n + RZ, 1);  /* owner's pending block */
@@ -481,11 +836,11 @@ static void *xthread_free(void *arg)
 static void *xthread_exit(void *arg)
 {
     struct xjob *j = arg;
-    unsigned char *a = gomem_scalable_malloc(j->s, 100), *b = gomem_scalable_malloc(j->s, 100);
-    unsigned char *c = gomem_scalable_malloc(j->s, 100);
-    j->r[0] = a && b && c && gomem_scalable_free(j->s, a, 100) == 0; /* pending at exit */
+    unsigned char *a = gomem_scalable_malloc(j->s, 5000), *b = gomem_scalable_malloc(j->s, 5000);
+    unsigned char *c = gomem_scalable_malloc(j->s, 5000);
+    j->r[0] = a && b && c && gomem_scalable_free(j->s, a, 5000) == 0; /* pending at exit */
     j->p = b;                                                      /* left allocated */
-    j->n = 100;
+    j->n = 5000;
     (void)c; /* freed by the main thread */
     j->r[1] = c ? (int)(c - b) : 0;
     return NULL;
@@ -494,12 +849,12 @@ static void *xthread_exit(void *arg)
 START_TEST(test_cross_thread)
 {
     gomem_scalable *s = gomem_scalable_new(MIB);
-    unsigned char *p = gomem_scalable_malloc(s, 100), *h = gomem_scalable_malloc(s, 100);
-    unsigned char *keep = gomem_scalable_malloc(s, 100);
-    ck_assert_int_eq(gomem_scalable_free(s, h, 100), 0); /* pending: [p + 100, p + 200) */
-    ck_assert_ptr_eq(h, p + 100 + RZ);
-    ck_assert_ptr_eq(keep, p + 200 + 2 * RZ);
-    struct xjob j = {s, p, 100, {1, 1, 1, 1, 1, 1, 1, 1}};
+    unsigned char *p = gomem_scalable_malloc(s, 5000), *h = gomem_scalable_malloc(s, 5000);
+    unsigned char *keep = gomem_scalable_malloc(s, 5000);
+    ck_assert_int_eq(gomem_scalable_free(s, h, 5000), 0); /* pending: [p + 5000 + RZ, +5000) */
+    ck_assert_ptr_eq(h, p + 5000 + RZ);
+    ck_assert_ptr_eq(keep, p + 10000 + 2 * RZ);
+    struct xjob j = {s, p, 5000, {1, 1, 1, 1, 1, 1, 1, 1}};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_free, &j), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -509,12 +864,12 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(j.r[3], -EINVAL);
     for (int i = 4; i < 8; i++)
         ck_assert_int_eq(j.r[i], -EINVAL);
-    ck_assert_uint_eq(stats(s).in_use, 100);
+    ck_assert_uint_eq(stats(s).in_use, 5000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* The owner sees the other thread's free: a double free is refused. */
-    ck_assert_int_eq(gomem_scalable_free(s, p, 100), -EINVAL);
-    ck_assert_int_eq(gomem_scalable_free(s, p, 200), -EINVAL);
-    ck_assert_int_eq(gomem_scalable_free(s, keep, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 5000), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, p, 10000), -EINVAL);
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
 
@@ -524,12 +879,12 @@ START_TEST(test_cross_thread)
     ck_assert_int_eq(pthread_create(&t, NULL, xthread_exit, &e), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(e.r[0], 1);
-    ck_assert_uint_eq(stats(s).in_use, 200);
+    ck_assert_uint_eq(stats(s).in_use, 10000);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, e.p - 100 - RZ, 100), -EINVAL); /* was pending */
-    ck_assert_int_eq(gomem_scalable_free(s, e.p + 200 + 2 * RZ, 1), -EINVAL); /* was its tail */
-    ck_assert_int_eq(gomem_scalable_free(s, e.p, 100), 0);
-    ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p - 5000 - RZ, 5000), -EINVAL); /* was pending */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + 10000 + 2 * RZ, 1), -EINVAL); /* was its tail */
+    ck_assert_int_eq(gomem_scalable_free(s, e.p, 5000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, e.p + e.r[1], 5000), 0);
     ck_assert_uint_eq(stats(s).in_use, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* A new thread takes over the cache of the one that exited. */
@@ -586,6 +941,15 @@ struct live {
 };
 
 #define MAXLIVE 256
+
+/* Bytes of a batch still allocated: bn[from..m). */
+static size_t batch_left(const size_t *bn, size_t from, size_t m)
+{
+    size_t t = 0;
+    for (size_t i = from; i < m; i++)
+        t += bn[i];
+    return t;
+}
 
 START_TEST(test_model)
 {
@@ -665,6 +1029,30 @@ START_TEST(test_model)
             memset(b, 0xEE, n); /* must not touch any live allocation */
         } else if (op < 91) {
             (void)gomem_scalable_trim(s);
+            gomem__scalable_spans(s, (int)test_range(&rng, 0, 1)); /* either way from here */
+        } else if (op < 93) {
+            /* A batch taken and freed in the same order (each free
+             * extends the block the last one left pending), with a
+             * double free and an overlapping free refused at each step. */
+            unsigned char *b[8];
+            size_t bn[8], m = test_range(&rng, 2, 8);
+            for (size_t i = 0; i < m; i++) {
+                bn[i] = test_range(&rng, 1, 2048);
+                b[i] = gomem_scalable_malloc(s, bn[i]);
+                REQUIRE(b[i] != NULL, SAY "batch malloc", ARGS);
+                canary_fill(b[i], bn[i]);
+            }
+            for (size_t i = 0; i < m; i++) {
+                REQUIRE(canary_intact(b[i], bn[i]), SAY "batch canary", ARGS);
+                REQUIRE(gomem_scalable_free(s, b[i], bn[i]) == 0, SAY "batch free %zu", ARGS, i);
+                REQUIRE(gomem_scalable_free(s, b[i], bn[i]) == -EINVAL, SAY "batch double free", ARGS);
+                if (i + 1 < m)
+                    REQUIRE(gomem_scalable_free(s, b[i] + bn[i] - 1, 2) == -EINVAL, SAY "batch overlap", ARGS);
+                struct gomem_scalable_stats bs;
+                gomem_scalable_stats(s, &bs);
+                REQUIRE(bs.in_use == in_use + batch_left(bn, i + 1, m), SAY "batch stats",
+                        ARGS);
+            }
         } else {
             /* Read a live allocation's canary; nothing else. */
             struct live l = live[test_range(&rng, 0, nlive - 1)];
@@ -680,7 +1068,9 @@ START_TEST(test_model)
         ck_assert_int_eq(gomem_scalable_free(s, live[k].p, live[k].n), 0);
     }
     ck_assert_uint_eq(stats(s).in_use, 0);
-    ck_assert_uint_le(stats(s).arenas, 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    (void)gomem_scalable_trim(s); /* the spans and the chunk, then every arena */
+    ck_assert_uint_eq(stats(s).arenas, 0);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     gomem_scalable_destroy(s);
     gomem__arena_pool_drain();
@@ -749,9 +1139,22 @@ int main(void)
     tcase_add_test(tc, test_backing_failure);
     tcase_add_test(tc, test_growth_cap);
     tcase_add_test(tc, test_pending);
+#ifndef GOMEM__DEBUG
+    /* The owner's inline frees and the size-class spans lay blocks end to
+     * end; debug builds serve every request from the chunk or the lock,
+     * with a redzone after it (see internal.h), so these are release
+     * paths only. */
+    tcase_add_test(tc, test_pending_in_order);
+#endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
     tcase_add_test(tc, test_cross_thread);
+#ifndef GOMEM__DEBUG
+    tcase_add_test(tc, test_spans);
+    tcase_add_test(tc, test_spans_threads);
+    tcase_add_test(tc, test_spans_switch);
+#endif
+    tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
     tcase_add_test(tc, test_model);
 #ifdef GOMEM__DEBUG

@@ -60,6 +60,10 @@ static void *worker(void *arg)
     uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15ull + 1;
     struct item mine[MAXMINE];
     size_t nmine = 0;
+    /* Half the threads start on spans, half on their chunks (and turn to
+     * spans once their frees stray). */
+    if ((uintptr_t)arg & 1)
+        gomem__scalable_spans(shared, 1);
     for (long step = 0; step < thread_steps && !failed; step++) {
         size_t op = test_range(&rng, 0, 99);
         if (op < 40 && nmine < MAXMINE) {
