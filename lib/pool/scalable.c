@@ -1818,24 +1818,13 @@ static GOMEM__NOINLINE int scalable_free_far(gomem_scalable *s, struct scalable_
 
 /* The owner's free of [p, p + n) starting in its chunk [hstart, end)
  * (whose bytes below low may be the tree's again, even a span's: the lock
- * sorts those out). Out of line, so the span path above needs no saved
- * registers. */
+ * sorts those out), when it is not the chunk's last bytes taken (its one
+ * caller, gomem_scalable_free, has given those back inline). Out of line,
+ * so the span path there needs no saved registers. */
 static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
     AO_t x = (AO_t)p;
     AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
-    /* The last bytes taken: [p, p + n) ends at cur (without wrapping
-     * round) and starts at or above low. */
-    if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
-        AO_t q = AO_load(&tc->seq);
-        AO_store(&tc->seq, q + 1);
-        AO_nop_write();
-        AO_store(&tc->cur, x);
-        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-        AO_store_release(&tc->seq, q + 2);
-        GOMEM__POOL_FREED(p, n);
-        return 0;
-    }
     /* The next of a batch freed in the order it was taken: it starts
      * where the only pending block ends (so meets no free byte: the
      * block ends below cur and nothing else is pending), at or above
