@@ -1145,6 +1145,11 @@ int main(void)
      * with a redzone after it (see internal.h), so these are release
      * paths only. */
     tcase_add_test(tc, test_pending_in_order);
+#else
+    (void)test_pending_in_order;
+    (void)test_spans;
+    (void)test_spans_threads;
+    (void)test_spans_switch;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
