@@ -49,8 +49,12 @@ struct gomem__segfit {
     size_t last_off, last_n;
     size_t last_first; /* last's offset when it was filed (its first carve) */
     /* That free left everything as before the alloc: an alloc of last_n
-     * again takes again without a search. */
+     * again takes again without a search. So does an alloc of any n that
+     * again holds when again_low says it heads the lowest non-empty class:
+     * n's own class is then empty or again's, and every class between
+     * n's and again's is empty, so the policy picks again. */
     block_t *again;
+    int again_low;
     /* The last free joined the block grown at its end and left it there:
      * its key in leaf grown_leaf (at grown_idx), its class and the maxima
      * still fit its old length. The next call settles it (seg_settle),
@@ -217,7 +221,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         c->len -= n;
         return 0;
     }
-    if (!b || n != t->last_n) {
+    if (!b || (n != t->last_n && !(t->again_low && n <= b->len))) {
         seg_settle(t);
         b = seg_choose(t, n);
         if (!b)
@@ -260,6 +264,7 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
             if (off == t->last_first) {
                 t->last = NULL;
                 t->again = c;
+                t->again_low = seg_is_head(t, c) && gomem__sc_search(&t->map, 0) == c->cls;
             } else {
                 seg_settle(t);
             }

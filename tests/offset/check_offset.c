@@ -265,6 +265,40 @@ START_TEST(test_placement_policy)
 }
 END_TEST
 
+/* An alloc right after a pair (an alloc and the free of exactly its
+ * range, with nothing checked between) takes what the policy says, for
+ * any size: the pair's block when it heads the lowest non-empty class,
+ * else the block the classes give. No check() between the calls: it
+ * would settle what the pair left pending. */
+START_TEST(test_alloc_after_pair)
+{
+    const struct gomem__offset_ops *v = variants[_i];
+    void *t = v->create(1 << 20);
+    size_t off = 1;
+    ck_assert_int_eq(v->alloc(t, 64, &off), 0);
+    ck_assert_uint_eq(off, 0);
+    ck_assert_int_eq(v->release(t, 0, 64), 0);
+    ck_assert_int_eq(v->alloc(t, 8192, &off), 0); /* larger: the one block */
+    ck_assert_uint_eq(off, 0);
+    ck_assert_int_eq(v->release(t, 0, 8192), 0);
+    ck_assert_int_eq(v->alloc(t, 16, &off), 0); /* smaller: the one block */
+    ck_assert_uint_eq(off, 0);
+    ck_assert_int_eq(v->release(t, 0, 16), 0);
+    expect_free(v, t, 1, (size_t[]){0, 1 << 20});
+    /* A hole [0, 100) in a lower class than the block after 200. */
+    ck_assert_uint_eq(must_alloc(v, t, 100), 0);
+    ck_assert_uint_eq(must_alloc(v, t, 100), 100);
+    ck_assert_int_eq(v->release(t, 0, 100), 0);
+    ck_assert_int_eq(v->alloc(t, 1000, &off), 0); /* the hole is too short */
+    ck_assert_uint_eq(off, 200);
+    ck_assert_int_eq(v->release(t, 200, 1000), 0);
+    ck_assert_int_eq(v->alloc(t, 50, &off), 0); /* both policies: the hole */
+    ck_assert_uint_eq(off, 0);
+    expect_free(v, t, 2, (size_t[]){50, 50, 200, (1 << 20) - 200});
+    v->destroy(t);
+}
+END_TEST
+
 START_TEST(test_reset)
 {
     const struct gomem__offset_ops *v = variants[_i];
@@ -830,6 +864,7 @@ static Suite *offset_suite(void)
     tcase_add_loop_test(tc, test_invalid_frees_change_nothing, 0, NVARIANTS);
     tcase_add_loop_test(tc, test_find, 0, NVARIANTS);
     tcase_add_loop_test(tc, test_placement_policy, 0, NVARIANTS);
+    tcase_add_loop_test(tc, test_alloc_after_pair, 0, NVARIANTS);
     tcase_add_loop_test(tc, test_reset, 0, NVARIANTS);
     tcase_add_loop_test(tc, test_foreach_free, 0, NVARIANTS);
     tcase_add_loop_test(tc, test_whole_address_space, 0, NVARIANTS);
