@@ -213,15 +213,13 @@ GOMEM_API int(gomem_reader_skip)(gomem_reader *r, size_t n)
         return -EINVAL;
     if (n > reader_remaining(r))
         return -ENODATA;
-    for (;;) { /* n <= remaining: the segments hold it */
-        size_t k = (size_t)(r->end - r->pos);
-        if (n <= k) {
-            r->pos += n;
-            return 0;
-        }
-        n -= k;
+    while (n > (size_t)(r->end - r->pos)) { /* n <= remaining: the segments hold it */
+        n -= (size_t)(r->end - r->pos);
         gomem__reader_enter(r);
     }
+    if (n) /* an empty reader's pos may be NULL: no offset, not even 0 */
+        r->pos += n;
+    return 0;
 }
 
 GOMEM_API int gomem_reader_unread(gomem_reader *r, size_t n)
