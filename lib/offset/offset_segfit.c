@@ -49,12 +49,9 @@ struct gomem__segfit {
     size_t last_off, last_n;
     size_t last_first; /* last's offset when it was filed (its first carve) */
     /* That free left everything as before the alloc: an alloc of last_n
-     * again takes again without a search. So does an alloc of any n that
-     * again holds when again_low says it heads the lowest non-empty class:
-     * n's own class is then empty or again's, and every class between
-     * n's and again's is empty, so the policy picks again. */
+     * again takes again without a search, and so may one of another size
+     * (seg_again_fits). */
     block_t *again;
-    int again_low;
     /* The last free joined the block grown at its end and left it there:
      * its key in leaf grown_leaf (at grown_idx), its class and the maxima
      * still fit its old length. The next call settles it (seg_settle),
@@ -97,6 +94,15 @@ static inline void seg_unlink(struct gomem__segfit *t, block_t *b)
 static inline int seg_is_head(const struct gomem__segfit *t, const block_t *b)
 {
     return b->pprev == &t->head[b->cls];
+}
+
+/* b, left by a pair as it was, heads the lowest class that holds a block
+ * and holds n bytes: then n's own class is empty or b's, and every class
+ * from n's up to b's is empty, so the policy picks b for n. Two bit scans,
+ * where a search would settle and scan from n's class. */
+static inline int seg_again_fits(const struct gomem__segfit *t, const block_t *b, size_t n)
+{
+    return n <= b->len && seg_is_head(t, b) && gomem__sc_search(&t->map, 0) == b->cls;
 }
 
 /* The block alloc(n) takes, or NULL; n <= t->size. */
@@ -221,7 +227,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         c->len -= n;
         return 0;
     }
-    if (!b || (n != t->last_n && !(t->again_low && n <= b->len))) {
+    if (!b || (n != t->last_n && !seg_again_fits(t, b, n))) {
         seg_settle(t);
         b = seg_choose(t, n);
         if (!b)
@@ -264,7 +270,6 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
             if (off == t->last_first) {
                 t->last = NULL;
                 t->again = c;
-                t->again_low = seg_is_head(t, c) && gomem__sc_search(&t->map, 0) == c->cls;
             } else {
                 seg_settle(t);
             }
