@@ -6,6 +6,8 @@
 
 #include "internal.h"
 
+#include "annotate.h"
+
 /* Grow m's segment array to hold at least extra more segments. 0 or
  * -ENOMEM / -EOVERFLOW; m unchanged on failure. */
 int gomem__memory_reserve(gomem_memory *m, size_t extra);
@@ -43,5 +45,25 @@ int gomem__reader_enter(gomem_reader *r);
  * of seg is overwritten. */
 void *gomem__rm_alloc(gomem_scalable *s, size_t n);
 size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
+
+/* gomem_recyclable_next when both of rm's lists have room and size, the
+ * new rm->mem.size, did not overflow: a segment of n bytes (and a
+ * redzone) from the backing, appended by gomem__rm_keep; NULL with errno
+ * set and nothing changed. The pooled backing's is one call: the thread
+ * cache's bump and the appends (gomem__scalable_rm_next). */
+void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size);
+
+/* Append the segment p of n bytes (n + GOMEM__REDZONE taken) to both of
+ * rm's lists, which have room; size is rm->mem.size + n. Returns p. */
+static inline void *gomem__rm_keep(gomem_recyclable *rm, unsigned char *p, size_t n, size_t size)
+{
+    if (GOMEM__REDZONE)
+        GOMEM__POOL_FREED(p + n, GOMEM__REDZONE);
+    rm->owned[rm->nowned++] = (struct iovec){p, n + GOMEM__REDZONE};
+    rm->mem.iov[rm->mem.count++] = (struct iovec){p, n};
+    rm->mem.size = size;
+    GOMEM__DEBUG_CHECK(gomem__memory_check(&rm->mem));
+    return p;
+}
 
 #endif /* GOMEM_BUFFER_H */

@@ -73,19 +73,6 @@ GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalabl
     return 0;
 }
 
-/* Append the segment p of n bytes (alloc_n with its redzone) to both
- * lists, which have room. */
-static inline void *recyclable_keep(gomem_recyclable *rm, unsigned char *p, size_t n, size_t alloc_n, size_t size)
-{
-    if (GOMEM__REDZONE)
-        GOMEM__POOL_FREED(p + n, GOMEM__REDZONE);
-    rm->owned[rm->nowned++] = (struct iovec){p, alloc_n};
-    rm->mem.iov[rm->mem.count++] = (struct iovec){p, n};
-    rm->mem.size = size;
-    GOMEM__DEBUG_CHECK(gomem__memory_check(&rm->mem));
-    return p;
-}
-
 /* next when a list is full (or the arguments are bad): grow them first,
  * so that after the allocation nothing fails. */
 static GOMEM__NOINLINE void *recyclable_next_slow(gomem_recyclable *rm, size_t n)
@@ -107,20 +94,19 @@ static GOMEM__NOINLINE void *recyclable_next_slow(gomem_recyclable *rm, size_t n
             errno = -e; /* else the backing set it */
         return NULL;
     }
-    return recyclable_keep(rm, p, n, alloc_n, size);
+    return gomem__rm_keep(rm, p, n, size);
 }
 
 /* Debug builds put an unaddressable redzone after each segment, so an
  * overflow into the next one is reported by memcheck and ASan. The usual
- * call finds room in both lists: one test each, then the allocation. */
+ * call finds room in both lists: one test each, then the backing's
+ * allocation and appends in one call. */
 GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
 {
     size_t size;
     if (GOMEM__LIKELY(rm && n - 1 < SIZE_MAX - GOMEM__REDZONE && rm->nowned < rm->capowned &&
-                      rm->mem.count < rm->mem.cap && !gomem__add_overflows(rm->mem.size, n, &size))) {
-        unsigned char *p = gomem__rm_alloc(rm->pool, n + GOMEM__REDZONE);
-        return GOMEM__LIKELY(p != NULL) ? recyclable_keep(rm, p, n, n + GOMEM__REDZONE, size) : NULL;
-    }
+                      rm->mem.count < rm->mem.cap && !gomem__add_overflows(rm->mem.size, n, &size)))
+        return gomem__rm_next(rm, n, size);
     return recyclable_next_slow(rm, n);
 }
 

@@ -13,6 +13,12 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
     return malloc(n);
 }
 
+void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size)
+{
+    unsigned char *p = malloc(n + GOMEM__REDZONE);
+    return p ? gomem__rm_keep(rm, p, n, size) : NULL;
+}
+
 size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
     (void)s;

@@ -67,6 +67,7 @@
 #include "annotate.h"
 #include "lock.h"
 #include "scalable.h"
+#include "buffer/buffer.h"
 
 #define MAX_ARENA ((size_t)4 << 20) /* GoMem's MaxBlockSize */
 #define CHUNK ((size_t)256 << 10)   /* bump chunk carved from a large arena */
@@ -1761,6 +1762,30 @@ void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
     if (p)
         GOMEM__POOL_ALLOCATED(p, n);
     return p;
+}
+
+static GOMEM__NOINLINE void *scalable_rm_next_slow(gomem_recyclable *rm, size_t n, size_t size)
+{
+    unsigned char *p = gomem__scalable_malloc_bump(rm->pool, n + GOMEM__REDZONE);
+    return p ? gomem__rm_keep(rm, p, n, size) : NULL;
+}
+
+/* The fast path calls nothing, so it saves no register. */
+void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size)
+{
+    gomem_scalable *s = rm->pool;
+    size_t alloc_n = n + GOMEM__REDZONE;
+    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+        struct scalable_tc *tc = tl_last.tc;
+        unsigned char *p = tc_cur(tc);
+        if (GOMEM__LIKELY(alloc_n - 1 < (size_t)(tc->end - p))) { /* as gomem__scalable_malloc_bump's */
+            AO_store(&tc->cur, (AO_t)(p + alloc_n));
+            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + alloc_n);
+            GOMEM__POOL_ALLOCATED(p, alloc_n);
+            return gomem__rm_keep(rm, p, n, size);
+        }
+    }
+    return scalable_rm_next_slow(rm, n, size);
 }
 
 static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t n)
