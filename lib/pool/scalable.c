@@ -128,6 +128,7 @@ struct scalable_span {
     volatile AO_t nbroken;    /* written under the lock */
     struct scalable_span *prev, *next; /* the class list, while nfree > 0 (owner) */
     struct scalable_span *all;         /* the thread's list of spans (under the lock) */
+    struct scalable_span **allp;       /* the pointer to this span in that list */
     uint16_t *stack;                   /* free blocks, nfree of them, top last */
     volatile unsigned short *len;      /* per block: LEN_FREE, bytes handed out, or LEN_BROKEN */
 };
@@ -166,6 +167,7 @@ struct scalable_tc {
     size_t cmax;                     /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                    /* the owner's frees the tree took since the chunk's refill */
     struct scalable_span *spans;     /* every span of the thread */
+    size_t ndead;                    /* spans whose last block broke since span_new looked (under the lock) */
     struct span_slot *slots;         /* index: 64 KiB window -> spans */
     size_t nslots, nused, nspans;
 } __attribute__((aligned(64))); /* whole cache lines (allocated so, too) */
@@ -712,11 +714,9 @@ static void span_forget(gomem_scalable *s, struct scalable_tc *tc, struct scalab
         tc->hint = NULL;
     if (span_listed(tc, sp))
         span_unlist(tc, sp);
-    for (struct scalable_span **pp = &tc->spans; *pp; pp = &(*pp)->all)
-        if (*pp == sp) {
-            *pp = sp->all;
-            break;
-        }
+    *sp->allp = sp->all;
+    if (sp->all)
+        sp->all->allp = sp->allp;
     tc->nspans--;
     span_index_del(tc, sp);
     gomem_arena *a = sp->a;
@@ -742,6 +742,8 @@ static int span_break(struct scalable_span *sp, uint32_t i, unsigned short l)
     }
     AO_short_store(&sp->len[i], LEN_BROKEN);
     AO_store(&sp->nbroken, AO_load(&sp->nbroken) + 1);
+    if (AO_load(&sp->nbroken) == sp->nblocks)
+        sp->owner->ndead++;
     return 0;
 }
 
@@ -823,7 +825,7 @@ static void spans_drop(struct scalable_tc *tc)
     }
     tc->spans = NULL;
     tc->hint = NULL;
-    tc->nspans = 0;
+    tc->nspans = tc->ndead = 0;
     memset(tc->cls, 0, sizeof tc->cls);
     free(tc->slots);
     tc->slots = NULL;
@@ -839,12 +841,14 @@ static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc,
     want = want < SPAN_MIN ? SPAN_MIN : want > SPAN_MAX ? SPAN_MAX : want;
     uint32_t nb = (uint32_t)(want / size);
     size_t bytes = (size_t)nb * size, off = 0;
-    /* Spans whose blocks all broke elsewhere are nothing but a name now. */
-    for (struct scalable_span *sp = tc->spans, *next; sp; sp = next) {
+    /* Spans whose blocks all broke elsewhere are nothing but a name now
+     * (looked for only when some broke since the last look). */
+    for (struct scalable_span *sp = tc->ndead ? tc->spans : NULL, *next; sp; sp = next) {
         next = sp->all;
         if (AO_load(&sp->nbroken) == sp->nblocks)
             span_forget(s, tc, sp);
     }
+    tc->ndead = 0;
     if (span_index_reserve(tc, bytes))
         return NULL;
     struct scalable_span *sp = malloc(sizeof *sp + nb * (sizeof *sp->stack + sizeof *sp->len));
@@ -879,6 +883,9 @@ static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc,
     GOMEM__HG_IGNORE((void *)sp->len, nb * sizeof *sp->len);
     GOMEM__HG_IGNORE((void *)&sp->nbroken, sizeof sp->nbroken);
     sp->all = tc->spans;
+    if (sp->all)
+        sp->all->allp = &sp->all;
+    sp->allp = &tc->spans;
     tc->spans = sp;
     tc->nspans++;
     span_index_add(tc, sp);
@@ -1398,18 +1405,12 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
 
 /* ---------------------------------------------------------------- class paths */
 
-/* The owner freed a block of sp: list the span again if it had no free
- * block, and give it back when every block is free or broken and its
- * class has other spans with free blocks. */
+/* The owner freed the last block of sp that was not free or broken:
+ * give the span back when its class has other spans with free blocks
+ * (only beside KEEP_SPANS of them: a batch that takes a few spans and
+ * gives them all back does not make and unmake them each time). */
 static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
 {
-    if (!span_listed(tc, sp))
-        span_list(tc, sp);
-    /* Only beside KEEP_SPANS other spans of the class with free blocks:
-     * a batch that takes a few spans and gives them all back does not
-     * make and unmake them each time. */
-    if (sp->nfree + AO_load(&sp->nbroken) != sp->nblocks)
-        return;
     int others = 0;
     for (struct scalable_span *o = sp->prev; o && others < KEEP_SPANS; o = o->prev)
         others++;
@@ -1435,8 +1436,10 @@ static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, 
     sp->stack[sp->nfree++] = (uint16_t)i;
     AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
     AO_store_release(&tc->seq, q + 2);
-    if (GOMEM__UNLIKELY(sp->nfree == 1) ||
-        (GOMEM__UNLIKELY(sp->prev || sp->next) && sp->nfree + AO_load(&sp->nbroken) == sp->nblocks))
+    /* A span that had no free block is listed again. */
+    if (GOMEM__UNLIKELY(sp->nfree == 1) && !span_listed(tc, sp))
+        span_list(tc, sp);
+    if (GOMEM__UNLIKELY(sp->prev || sp->next) && sp->nfree + AO_load(&sp->nbroken) == sp->nblocks)
         span_after_free(s, tc, sp);
 }
 
