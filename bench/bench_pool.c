@@ -560,7 +560,7 @@ static void arena_group(size_t size, int every_page)
 #endif
     char test[64];
     snprintf(test, sizeof test, "arena %zu MiB %s", size >> 20, every_page ? "touched" : "first byte");
-    int pooled = size <= ((size_t)4 << 20);
+    int pooled = size <= ((size_t)64 << 20); /* the arena cache's largest class */
     int iters = every_page ? (size > ((size_t)1 << 20) ? 20 : 200) : pooled ? 20000 : 2000;
     /* A pooled arena touched at its first byte takes nanoseconds. */
     const char *unit = !every_page && pooled ? "ns" : "us";

@@ -180,10 +180,10 @@ GOMEM_API size_t gomem_buddy_free_size(gomem_buddy *b);
  * allocator over it. The region comes from the heap (default), an mmap
  * region with transparent huge pages (--enable-mmap) or a block of the
  * shared buddy pool (--enable-buddy). Arenas of the pooled sizes (up to
- * 4 MiB) are kept whole when destroyed, in a bounded, thread-safe cache
+ * 64 MiB) are kept whole when destroyed, in a bounded, thread-safe cache
  * (per size class, a power of two from 1 KiB: at most 1 MiB of idle arenas,
- * and at least one), so creating and destroying one costs no system call
- * once the cache holds one. An arena is not locked: use one from one thread
+ * and at least one; about 134 MiB per backing at most), so creating and
+ * destroying one costs no system call once the cache holds one. An arena is not locked: use one from one thread
  * at a time (creating and destroying arenas is thread-safe). Memory is
  * byte-granular: a pointer is aligned only as far as the sizes allocated
  * before it make it. Built with --enable-valgrind-annotations or ASan, the

@@ -3,16 +3,26 @@
  * arenas whole for reuse (GoMem's sync.Pool, for every pooled size).
  *
  * An arena is not locked: one thread at a time uses it. The cache keeps,
- * per backing and per size class (the powers of two from 1 KiB to 4 MiB),
+ * per backing and per size class (the powers of two from 1 KiB to 64 MiB),
  * a spinlocked LIFO of idle arenas (lib/pool/lock.h, atomic_ops.h): their
  * region stays mapped and their tree allocated, so creating and destroying
  * an arena of a pooled size costs no system call and no malloc once the
  * cache holds one. An arena of a pooled size takes the whole region of its
- * class (a size of 5000 takes 8 KiB), so one cached arena serves every size
- * of its class. Each class holds at most ARENA_CLASS_BUDGET bytes of idle
- * arenas (at least one, at most ARENA_CLASS_MAX), so the cache never keeps
- * more than about 14 MiB per backing; gomem_arena_release_idle empties it,
- * and runs at exit.
+ * class (a size of 5000 takes 8 KiB, one of 17 MiB takes 32 MiB), so one
+ * cached arena serves every size of its class. The rounding costs address
+ * space only: the arena never touches its region past its size, which
+ * the C library's heap maps on demand for such sizes and the mmap backing
+ * maps MAP_NORESERVE; a buddy block is a power of two anyway.
+ *
+ * Each class holds at most ARENA_CLASS_BUDGET (1 MiB) of idle arenas, at
+ * least one and at most ARENA_CLASS_MAX: the classes from 2 MiB to 64 MiB
+ * keep one idle arena each. So the cache keeps at most 960 KiB (1 to
+ * 8 KiB) + 7 MiB (16 KiB to 1 MiB) + 126 MiB (2 to 64 MiB), about 134 MiB,
+ * per backing, of address space, resident only where those arenas were
+ * touched. A reused region keeps its pages faulted in (on the mmap backing
+ * its huge pages too), so touching it again costs no page fault.
+ * gomem_arena_release_idle empties the cache (gomem_scalable_trim calls
+ * it), and runs at exit.
  *
  * Tools: memory the arena has not handed out is reported to memcheck and
  * ASan as inaccessible (annotate.h), from the first gomem_arena_malloc on
@@ -41,7 +51,7 @@ int (*gomem__arena_fail_hook)(size_t size);
 /* ---------------------------------------------------------------- cache */
 
 #define ARENA_MIN_SHIFT 10 /* the smallest class: 1 KiB */
-#define ARENA_CLASSES 13   /* 1 KiB .. 4 MiB */
+#define ARENA_CLASSES 17   /* 1 KiB .. 64 MiB */
 #define ARENA_CLASS_BUDGET ((size_t)1 << 20)
 #define ARENA_CLASS_MAX 64
 
@@ -77,7 +87,7 @@ static int arena_class(size_t size)
         return -1;
     if (size <= ((size_t)1 << ARENA_MIN_SHIFT))
         return 0;
-    /* ceil(log2(size)) - ARENA_MIN_SHIFT, for 1 KiB < size <= 4 MiB */
+    /* ceil(log2(size)) - ARENA_MIN_SHIFT, for 1 KiB < size <= 64 MiB */
     return (int)(sizeof(unsigned long long) * 8) - __builtin_clzll((unsigned long long)size - 1) -
            ARENA_MIN_SHIFT;
 }
@@ -115,16 +125,21 @@ static int arena_cache_push(gomem_arena *a)
     return took;
 }
 
-size_t gomem__arena_pool_idle(size_t size)
+size_t gomem__arena_pool_idle_with(const struct gomem__backing *b, size_t size)
 {
-    int c = size ? arena_class(size) : -1;
+    int c = b && size ? arena_class(size) : -1;
     if (c < 0)
         return 0;
-    struct arena_bin *bin = &arena_cache[gomem__backing_default()->id][c];
+    struct arena_bin *bin = &arena_cache[b->id][c];
     gomem__lock(&bin->lock);
     size_t n = bin->n;
     gomem__unlock(&bin->lock);
     return n;
+}
+
+size_t gomem__arena_pool_idle(size_t size)
+{
+    return gomem__arena_pool_idle_with(gomem__backing_default(), size);
 }
 
 /* Give the region back to its backing, and the tree and the arena to the

@@ -42,6 +42,9 @@ extern int (*gomem__arena_fail_hook)(size_t size);
  * size (0 for sizes that are not pooled). */
 size_t gomem__arena_pool_idle(size_t size);
 
+/* The same for the cache of backing b (0 for a NULL b). */
+size_t gomem__arena_pool_idle_with(const struct gomem__backing *b, size_t size);
+
 /* Release every idle arena and buddy: gomem_arena_release_idle() for the
  * tests, before a leak check. */
 void gomem__arena_pool_drain(void);

@@ -139,18 +139,18 @@ START_TEST(test_pool)
         ck_assert_uint_eq(gomem__arena_pool_idle(sizes[i]), 0);
         gomem_arena_destroy(b);
     }
-    /* Sizes above 4 MiB are not pooled; each class is capped at 1 MiB of
+    /* Sizes above 64 MiB are not pooled; each class is capped at 1 MiB of
      * idle arenas (64 at most, 1 at least). */
-    gomem_arena_destroy(gomem_arena_new(((size_t)4 << 20) + 1));
-    ck_assert_uint_eq(gomem__arena_pool_idle(((size_t)4 << 20) + 1), 0);
+    gomem_arena_destroy(gomem_arena_new(((size_t)64 << 20) + 1));
+    ck_assert_uint_eq(gomem__arena_pool_idle(((size_t)64 << 20) + 1), 0);
     gomem_arena *many[100];
     for (size_t i = 0; i < 100; i++)
         ck_assert_ptr_nonnull(many[i] = gomem_arena_new(1024));
     for (size_t i = 0; i < 100; i++)
         gomem_arena_destroy(many[i]);
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 64);
-    const size_t caps[][2] = {{65536, 16}, {(size_t)1 << 20, 1}, {(size_t)4 << 20, 1}};
-    for (size_t k = 0; k < 3; k++) {
+    const size_t caps[][2] = {{65536, 16}, {(size_t)1 << 20, 1}, {(size_t)4 << 20, 1}, {(size_t)64 << 20, 1}};
+    for (size_t k = 0; k < 4; k++) {
         for (size_t i = 0; i < caps[k][1] + 2; i++)
             ck_assert_ptr_nonnull(many[i] = gomem_arena_new(caps[k][0]));
         for (size_t i = 0; i < caps[k][1] + 2; i++)
@@ -160,10 +160,11 @@ START_TEST(test_pool)
     gomem__arena_pool_drain();
     ck_assert_uint_eq(gomem__arena_pool_idle(1024), 0);
     ck_assert_uint_eq(gomem__arena_pool_idle((size_t)4 << 20), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle((size_t)64 << 20), 0);
 }
 END_TEST
 
-/* Every size up to 4 MiB has a class (the next power of two from 1 KiB):
+/* Every size up to 64 MiB has a class (the next power of two from 1 KiB):
  * one idle arena serves each size of its class, on every backing, with its
  * region and tree kept. */
 START_TEST(test_classes)
@@ -204,12 +205,12 @@ START_TEST(test_classes)
     gomem_arena_destroy(c);
     gomem_arena_destroy(d);
 
-    /* Sizes of 1 byte and of exactly 4 MiB are pooled; above is not. */
-    gomem_arena *e = gomem__arena_new_with(bk, 1), *f = gomem__arena_new_with(bk, (size_t)4 << 20);
-    gomem_arena *g = gomem__arena_new_with(bk, ((size_t)4 << 20) + 1);
+    /* Sizes of 1 byte and of exactly 64 MiB are pooled; above is not. */
+    gomem_arena *e = gomem__arena_new_with(bk, 1), *f = gomem__arena_new_with(bk, (size_t)64 << 20);
+    gomem_arena *g = gomem__arena_new_with(bk, ((size_t)64 << 20) + 1);
     ck_assert_uint_eq(e->region.size, 1024);
-    ck_assert_uint_eq(f->region.size, (size_t)4 << 20);
-    ck_assert_uint_eq(g->region.size, ((size_t)4 << 20) + 1);
+    ck_assert_uint_eq(f->region.size, (size_t)64 << 20);
+    ck_assert_uint_eq(g->region.size, ((size_t)64 << 20) + 1);
     ck_assert_int_eq(g->pool_class, -1);
     for (gomem_arena **x = (gomem_arena *[]){e, f, g, NULL}; *x; x++) {
         ck_assert_int_eq(gomem__arena_check(*x, 0), 0);
@@ -218,6 +219,77 @@ START_TEST(test_classes)
         gomem_arena_destroy(*x);
     }
     ck_assert_uint_gt(gomem_arena_release_idle(), 0);
+}
+END_TEST
+
+/* Counts the regions taken from a backing (gomem__arena_fail_hook). */
+static size_t regions_taken;
+
+static int count_regions(size_t size)
+{
+    (void)size;
+    regions_taken++;
+    return 0;
+}
+
+/* The large classes (8 to 64 MiB) keep one idle arena each, on every
+ * backing: an arena of 16 or 64 MiB destroyed and made again is the same
+ * arena on the same region, taken from no backing (no system call); a
+ * smaller size of the class reuses it too; destroying a second idle arena
+ * of a class gives it back at once; gomem_arena_release_idle empties the
+ * cache. */
+START_TEST(test_large)
+{
+    const struct gomem__backing *bk = backings[_i];
+    const size_t mib = (size_t)1 << 20, sizes[] = {16 * mib, 64 * mib};
+    gomem__arena_pool_drain();
+    for (size_t i = 0; i < 2; i++) {
+        size_t size = sizes[i];
+        gomem_arena *a = gomem__arena_new_with(bk, size);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_int_ge(a->pool_class, 0);
+        ck_assert_uint_eq(a->region.size, size);
+        unsigned char *base = a->base;
+        ck_assert_ptr_eq(gomem_arena_malloc(a, 4096), base);
+        memset(base, 1, 4096);
+        gomem_arena_destroy(a); /* still holding 4096 bytes */
+        ck_assert_uint_eq(gomem__arena_pool_idle_with(bk, size), 1);
+
+        regions_taken = 0;
+        gomem__arena_fail_hook = count_regions;
+        gomem_arena *b = gomem__arena_new_with(bk, size);
+        gomem_arena_destroy(b);
+        gomem_arena *c = gomem__arena_new_with(bk, size / 2 + 1); /* smaller, same class */
+        gomem__arena_fail_hook = NULL;
+        ck_assert_uint_eq(regions_taken, 0);
+        ck_assert_ptr_eq(b, a);
+        ck_assert_ptr_eq(c, a);
+        ck_assert_ptr_eq(c->base, base);
+        ck_assert_uint_eq(gomem_arena_size(c), size / 2 + 1);
+        ck_assert_uint_eq(gomem_arena_free_size(c), size / 2 + 1);
+        ck_assert_uint_eq(gomem__arena_pool_idle_with(bk, size), 0);
+        ck_assert_int_eq(gomem__arena_check(c, 0), 0);
+
+        /* The bound: two idle arenas of the class, one kept. */
+        gomem_arena *d = gomem__arena_new_with(bk, size);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_ptr_ne(d->base, base);
+        gomem_arena_destroy(c);
+        gomem_arena_destroy(d);
+        ck_assert_uint_eq(gomem__arena_pool_idle_with(bk, size), 1);
+        gomem_arena *e = gomem__arena_new_with(bk, size);
+        ck_assert_ptr_eq(e, a); /* the first destroyed was kept */
+        gomem_arena_destroy(e);
+    }
+    /* Other backings' caches are their own. */
+    for (size_t k = 0; k < 3; k++)
+        ck_assert_uint_eq(gomem__arena_pool_idle_with(backings[k], 16 * mib), backings[k] == bk);
+    size_t released = gomem_arena_release_idle();
+    ck_assert_uint_ge(released, 80 * mib);
+    ck_assert_uint_eq(gomem__arena_pool_idle_with(bk, 16 * mib), 0);
+    ck_assert_uint_eq(gomem__arena_pool_idle_with(bk, 64 * mib), 0);
+    ck_assert_uint_eq(gomem_arena_release_idle(), 0);
+    ck_assert_uint_eq(gomem__buddy_pool_count(), 0);
 }
 END_TEST
 
@@ -237,7 +309,7 @@ START_TEST(test_release_idle)
     /* A buddy handed out, or one with a block in use, stays. */
     gomem_buddy *held = gomem_buddy_get();
     ck_assert_ptr_nonnull(held);
-    gomem_arena *live = gomem__arena_new_with(&gomem__backing_buddy, (size_t)8 << 20);
+    gomem_arena *live = gomem__arena_new_with(&gomem__backing_buddy, ((size_t)64 << 20) + 1);
     ck_assert_ptr_nonnull(live);
     ck_assert_uint_eq(gomem__buddy_pool_count(), 1);
     ck_assert_uint_eq(gomem_arena_release_idle(), 0);
@@ -450,6 +522,7 @@ int main(void)
     tcase_add_test(tc, test_api);
     tcase_add_test(tc, test_pool);
     tcase_add_loop_test(tc, test_classes, 0, 3);
+    tcase_add_loop_test(tc, test_large, 0, 3);
     tcase_add_test(tc, test_release_idle);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_backing_failure);
