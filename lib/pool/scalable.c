@@ -1004,8 +1004,9 @@ static volatile AO_t scalable_ids;
 
 /* This thread's caches, and the last one used (the owner's fast path). */
 static SCALABLE_TLS struct scalable_node *tl_nodes;
+/* id: the allocator's (unique in the process, never 0; 0: none), so a
+ * new allocator at a destroyed one's address is told apart. */
 static SCALABLE_TLS struct {
-    gomem_scalable *s;
     uint64_t id;
     struct scalable_tc *tc;
 } tl_last;
@@ -1034,7 +1035,7 @@ static void scalable_thread_exit(void *unused)
         n = next;
     }
     tl_nodes = NULL;
-    tl_last.s = NULL;
+    tl_last.id = 0;
     pthread_mutex_unlock(&scalable_global);
 }
 
@@ -1119,7 +1120,6 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
 done:
     pthread_mutex_unlock(&scalable_global);
 found:
-    tl_last.s = s;
     tl_last.id = s->id;
     tl_last.tc = tc;
     return tc;
@@ -1127,7 +1127,7 @@ found:
 
 static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
 {
-    if (GOMEM__LIKELY(tl_last.s == s && tl_last.id == s->id))
+    if (GOMEM__LIKELY(tl_last.id == s->id))
         return tl_last.tc;
     return scalable_mine_slow(s);
 }
@@ -1135,7 +1135,7 @@ static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
 /* This thread's cache in s if it has one (never makes one). */
 static struct scalable_tc *scalable_mine_if_any(gomem_scalable *s)
 {
-    if (tl_last.s == s && tl_last.id == s->id)
+    if (tl_last.id == s->id)
         return tl_last.tc;
     for (struct scalable_node *n = tl_nodes; n; n = n->next)
         if ((gomem_scalable *)AO_load(&n->s) == s)
@@ -1606,7 +1606,7 @@ static int scalable_free_debug(gomem_scalable *s, void *p, size_t n)
     gomem__unlock(&s->lock);
     if (bad)
         return -EINVAL;
-    struct scalable_tc *tc = tl_last.s == s && tl_last.id == s->id ? tl_last.tc : NULL;
+    struct scalable_tc *tc = tl_last.id == s->id ? tl_last.tc : NULL;
     int r = scalable_give(s, tc, q, n + (rz ? GOMEM__REDZONE : 0), 0);
     if (r) {
         if (rz) /* nothing changed: a holds the bytes still */
@@ -1671,8 +1671,8 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
         if (tc->node)
             AO_store(&tc->node->s, 0);
     pthread_mutex_unlock(&scalable_global);
-    if (tl_last.s == s)
-        tl_last.s = NULL;
+    if (tl_last.id == s->id)
+        tl_last.id = 0;
     for (struct scalable_tc *tc = s->tcs, *next; tc; tc = next) {
         next = tc->next;
         spans_drop(tc);
@@ -1713,7 +1713,7 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 #ifdef GOMEM__DEBUG
     return scalable_malloc_debug(s, n);
 #endif
-    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         if (n - 1 < tc->cmax) { /* never while the thread bumps its chunk */
             struct scalable_span *sp = tc->cls[size_class(n)];
@@ -1748,7 +1748,7 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 
 void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room: as malloc's */
@@ -1778,7 +1778,7 @@ void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size)
 {
     gomem_scalable *s = rm->pool;
     size_t alloc_n = n + GOMEM__REDZONE;
-    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(alloc_n - 1 < (size_t)(tc->end - p))) { /* as gomem__scalable_malloc_bump's */
@@ -1796,12 +1796,11 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     if (!s || !p || n == 0)
         return -EINVAL;
     struct scalable_tc *tc = NULL;
-    if (tl_last.s == s && tl_last.id == s->id) {
+    if (tl_last.id == s->id) {
         tc = tl_last.tc;
     } else if ((tc = scalable_mine_if_any(s)) != NULL) {
         /* A thread that called another allocator since: this one is its
          * last again, and the owner's paths (its spans) serve. */
-        tl_last.s = s;
         tl_last.id = s->id;
         tl_last.tc = tc;
         return gomem_scalable_free(s, p, n);
@@ -1889,7 +1888,7 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 #ifdef GOMEM__DEBUG
     return scalable_free_debug(s, p, n);
 #endif
-    if (GOMEM__LIKELY(s && tl_last.s == s && tl_last.id == s->id)) {
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         AO_t x = (AO_t)p;
         /* The last bytes taken from the chunk go back to its tail. */
