@@ -897,11 +897,12 @@ static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc,
 
 /* Under the lock, any thread: what [x, x + n) (inside one arena, no
  * wrap-around) meets of sp. check 1: -EINVAL if it meets a free block or
- * the slack of a live one, else 0 (2, for the checker: -EINVAL if it
- * meets any block not broken). check 0: break every live block it
- * meets: 0, or -ENOMEM. */
+ * the slack of a live one, else 1 if it meets a live block, 0 if none
+ * (2, for the checker: -EINVAL if it meets any block not broken). check
+ * 0: break every live block it meets: 0, or -ENOMEM. */
 static int span_meet(struct scalable_span *sp, uintptr_t x, size_t n, int check)
 {
+    int met = 0;
     uintptr_t base = (uintptr_t)sp->base, end = base + span_bytes(sp);
     if (x >= end || x + n <= base)
         return 0;
@@ -918,13 +919,14 @@ static int span_meet(struct scalable_span *sp, uintptr_t x, size_t n, int check)
         if (check) {
             if (l == LEN_FREE || (hi < bend ? hi : bend) > start + l)
                 return -EINVAL;
+            met = 1;
         } else {
             int r = span_break(sp, i, l);
             if (r)
                 return r;
         }
     }
-    return 0;
+    return met;
 }
 
 /* Bytes of the spans in a not handed out: free blocks and slack (a
@@ -944,18 +946,21 @@ static size_t spans_idle(const gomem_scalable *s, const gomem_arena *a)
     return idle;
 }
 
-/* Call span_meet on every span of every thread that [x, x + n) meets. */
+/* Call span_meet on every span of every thread that [x, x + n) meets:
+ * the first error, else 1 if any call returned 1, else 0. */
 static int spans_meet(gomem_scalable *s, uintptr_t x, size_t n, int check)
 {
     uintptr_t w0 = x >> WIN_SHIFT, w1 = (x + n - 1) >> WIN_SHIFT;
+    int met = 0;
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
         if (!tc->nspans)
             continue;
         if (w1 - w0 >= tc->nspans || !tc->nslots) { /* a long range: every span */
             for (struct scalable_span *sp = tc->spans; sp; sp = sp->all) {
                 int r = span_meet(sp, x, n, check);
-                if (r)
+                if (r < 0)
                     return r;
+                met |= r;
             }
             continue;
         }
@@ -963,11 +968,12 @@ static int spans_meet(gomem_scalable *s, uintptr_t x, size_t n, int check)
         for (uintptr_t w = w0; w <= w1; w++)
             for (size_t i = slot_home(w + 1, mask); tc->slots[i].key; i = (i + 1) & mask) {
                 int r = tc->slots[i].key == w + 1 ? span_meet(tc->slots[i].sp, x, n, check) : 0;
-                if (r)
+                if (r < 0)
                     return r;
+                met |= r;
             }
     }
-    return 0;
+    return met;
 }
 
 /* A free of [x, x + n) under the lock meets the spans: refused if it
@@ -978,8 +984,8 @@ static int spans_meet(gomem_scalable *s, uintptr_t x, size_t n, int check)
 static int spans_settle(gomem_scalable *s, uintptr_t x, size_t n)
 {
     int r = spans_meet(s, x, n, 1);
-    if (r)
-        return r;
+    if (r <= 0)
+        return r; /* refused, or no live block of a span: the tree's */
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
         struct scalable_span *sp = tc->nspans ? span_find(tc, x) : NULL;
         if (!sp)
