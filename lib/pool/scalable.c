@@ -571,7 +571,7 @@ static inline uint32_t span_block(const struct scalable_span *sp, uintptr_t x)
 }
 
 /* tc's span holding byte x in a block that is not broken, or NULL. */
-static struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x)
+static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x)
 {
     if (!tc->nslots)
         return NULL;
@@ -1445,7 +1445,7 @@ static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, 
     /* A span that had no free block is listed again. */
     if (GOMEM__UNLIKELY(sp->nfree == 1) && !span_listed(tc, sp))
         span_list(tc, sp);
-    if (GOMEM__UNLIKELY(sp->prev || sp->next) && sp->nfree + AO_load(&sp->nbroken) == sp->nblocks)
+    if (GOMEM__UNLIKELY(sp->nfree + AO_load(&sp->nbroken) == sp->nblocks) && (sp->prev || sp->next))
         span_after_free(s, tc, sp);
 }
 
