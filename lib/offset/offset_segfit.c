@@ -204,7 +204,7 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
     return 0;
 }
 
-int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
+static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
         return -EINVAL;
@@ -212,21 +212,6 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
         return -ENOMEM;
     block_t *b = t->again;
     t->again = NULL;
-    block_t *c = t->last;
-    /* n first: it decides alone in a run of random sizes, and is always
-     * true in a run of pairs, so the branch predicts either way. */
-    if (n == t->last_n && c && !b && c->len > n && seg_class(c->len) == c->cls) {
-        /* The last alloc took n bytes from c, the head of its class, and
-         * nothing changed since but c's start: c is still filed where its
-         * length belongs, every list and bit is as it was, so the policy
-         * picks c again. Carve it again; it stays pending. */
-        *off = c->off;
-        t->free -= n;
-        t->last_off = c->off;
-        c->off += n;
-        c->len -= n;
-        return 0;
-    }
     if (!b || (n != t->last_n && !seg_again_fits(t, b, n))) {
         seg_settle(t);
         b = seg_choose(t, n);
@@ -253,7 +238,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     return 0;
 }
 
-int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
+static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, size_t n)
 {
     size_t end;
     block_t *c = t->last;
@@ -333,6 +318,63 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
     }
     t->free += n;
     return 0;
+}
+
+/* The calls that runs of pairs, of allocs of one size and of in-order
+ * frees make, decided as seg_alloc_any and seg_free_any would decide
+ * them, without the registers the general paths save. n first: it
+ * decides alone in a run of random sizes, and is always true in a run of
+ * pairs, so the branch predicts either way. */
+int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
+{
+    block_t *b = t->again, *c = t->last;
+    if (GOMEM__LIKELY(off && n == t->last_n && n)) {
+        if (c && !b && c->len > n && seg_class(c->len) == c->cls) {
+            /* The last alloc took n bytes from c, the head of its class,
+             * and nothing changed since but c's start: c is still filed
+             * where its length belongs, every list and bit is as it was,
+             * so the policy picks c again. Carve it again; it stays
+             * pending. */
+            *off = c->off;
+            t->free -= n;
+            t->last_off = c->off;
+            c->off += n;
+            c->len -= n;
+            return 0;
+        }
+        if (b && b->len > n && seg_is_head(t, b)) { /* the block a pair gave back, left pending again */
+            t->again = NULL;
+            *off = b->off;
+            t->free -= n;
+            t->last_off = t->last_first = b->off;
+            b->off += n;
+            b->len -= n;
+            t->last = b;
+            return 0;
+        }
+    }
+    return seg_alloc_any(t, n, off);
+}
+
+int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
+{
+    block_t *c = t->last;
+    if (c && off == t->last_off && n == t->last_n && off == t->last_first) { /* a pair */
+        c->off = off;
+        c->len += n;
+        t->free += n;
+        t->last = NULL;
+        t->again = c;
+        return 0;
+    }
+    c = t->grown;
+    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) { /* in address order */
+        t->again = NULL;
+        c->len += n;
+        t->free += n;
+        return 0;
+    }
+    return seg_free_any(t, off, n);
 }
 
 size_t gomem__segfit_free_size(const struct gomem__segfit *t)
