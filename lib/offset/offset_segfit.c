@@ -328,30 +328,33 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
 int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 {
     block_t *b = t->again, *c = t->last;
-    if (GOMEM__LIKELY(off && n == t->last_n && n)) {
-        if (c && !b && c->len > n && seg_class(c->len) == c->cls) {
-            /* The last alloc took n bytes from c, the head of its class,
-             * and nothing changed since but c's start: c is still filed
-             * where its length belongs, every list and bit is as it was,
-             * so the policy picks c again. Carve it again; it stays
-             * pending. */
-            *off = c->off;
-            t->free -= n;
-            t->last_off = c->off;
-            c->off += n;
-            c->len -= n;
-            return 0;
-        }
-        if (b && b->len > n && seg_is_head(t, b)) { /* the block a pair gave back, left pending again */
+    if (b) {
+        if (off && n - 1 < b->len - 1 && seg_is_head(t, b) &&
+            (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls)) {
+            /* The block a pair gave back, which the policy picks again
+             * (seg_again_fits): carved, and left pending. */
             t->again = NULL;
             *off = b->off;
             t->free -= n;
             t->last_off = t->last_first = b->off;
+            t->last_n = n;
             b->off += n;
             b->len -= n;
             t->last = b;
             return 0;
         }
+    } else if (c && n == t->last_n && off && c->len > n && seg_class(c->len) == c->cls) {
+        /* The last alloc took n bytes (n > 0) from c, the head of its
+         * class, and nothing changed since but c's start: c is still
+         * filed where its length belongs, every list and bit is as it
+         * was, so the policy picks c again. Carve it again; it stays
+         * pending. */
+        *off = c->off;
+        t->free -= n;
+        t->last_off = c->off;
+        c->off += n;
+        c->len -= n;
+        return 0;
     }
     return seg_alloc_any(t, n, off);
 }
