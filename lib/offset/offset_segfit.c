@@ -204,6 +204,18 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
     return 0;
 }
 
+/* Carve 0 < n < b->len bytes from b's start into *off and remember them
+ * (last_*) for a free of exactly them. */
+static inline void seg_carve(struct gomem__segfit *t, block_t *b, size_t n, size_t *off)
+{
+    *off = b->off;
+    t->free -= n;
+    t->last_off = t->last_first = b->off;
+    t->last_n = n;
+    b->off += n;
+    b->len -= n;
+}
+
 static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
@@ -218,17 +230,14 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
         if (!b)
             return -ENOMEM;
     }
-    *off = b->off;
-    t->free -= n;
     if (b->len == n) {
+        *off = b->off;
+        t->free -= n;
         seg_unlink(t, b);
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->last_off = t->last_first = b->off;
-    t->last_n = n;
-    b->off += n;
-    b->len -= n;
+    seg_carve(t, b, n, off);
     if (!seg_is_head(t, b)) { /* file it now, as the policy says */
         seg_refile(t, b);
         gomem__at_shrank(b);
@@ -334,12 +343,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
             /* The block a pair gave back, which the policy picks again
              * (seg_again_fits): carved, and left pending. */
             t->again = NULL;
-            *off = b->off;
-            t->free -= n;
-            t->last_off = t->last_first = b->off;
-            t->last_n = n;
-            b->off += n;
-            b->len -= n;
+            seg_carve(t, b, n, off);
             t->last = b;
             return 0;
         }
