@@ -331,9 +331,8 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
 
 /* The calls that runs of pairs, of allocs of one size and of in-order
  * frees make, decided as seg_alloc_any and seg_free_any would decide
- * them, without the registers the general paths save. n first: it
- * decides alone in a run of random sizes, and is always true in a run of
- * pairs, so the branch predicts either way. */
+ * them, without the registers the general paths save; every other call
+ * goes on to those. */
 int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 {
     block_t *b = t->again, *c = t->last;
