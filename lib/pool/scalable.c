@@ -89,10 +89,13 @@ struct scalable_tc;
 
 /* Requests up to CMAX bytes come from size-class spans: 32 blocks of one
  * class size (4 to 64 KiB) carved from an arena. A block is free
- * (in its span's stack), live (its first len bytes handed out, the rest
+ * (LEN_FREE | the next free block's index: the span's free list runs
+ * through len[]), live (its first len bytes handed out, the rest
  * "slack", handed out to nobody) or broken (given to the arena's tree:
  * every later free of its bytes is the tree's business). len[] says
- * which, exactly: that is what validates a free against the span. */
+ * which, exactly: that is what validates a free against the span. The
+ * owner's malloc and free touch two cache lines of it: the span's first
+ * and the one that holds the block's len. */
 #define CMAX 4096
 #define NCLS 28
 #define SPAN_MIN ((size_t)4 << 10)   /* a span: 32 blocks, but 4 to 64 KiB */
@@ -100,8 +103,20 @@ struct scalable_tc;
 #define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
 #define STRAY 64 /* frees to the tree over one chunk that turn the thread to spans */
 #define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
-#define LEN_FREE 0
-#define LEN_BROKEN 0xFFFF
+#define LEN_FREE 0x8000u /* | the next free block's index (nblocks: none) */
+#define LEN_BROKEN 0xFFFFu
+
+/* A block's len says it is free (not live, not broken). */
+static inline int len_free(unsigned l)
+{
+    return l - LEN_FREE < LEN_BROKEN - LEN_FREE;
+}
+
+/* The bytes a block's len says are handed out: 0 unless live. */
+static inline unsigned len_live(unsigned l)
+{
+    return l < LEN_FREE ? l : 0;
+}
 
 /* 16..128 by 16, then four steps per power of two up to 4096. */
 static const unsigned short class_size[NCLS] = {16,   32,   48,   64,   80,   96,   112,  128,  160,  192,
@@ -118,19 +133,20 @@ static inline unsigned size_class(size_t n)
 }
 
 struct scalable_span {
+    /* What the owner's malloc and free read: the first cache line. */
     unsigned char *base;
+    uintptr_t bytes;                   /* nblocks * size */
+    uint32_t size, inv;                /* class size; ceil(2^32 / size): exact division of offsets below 64 KiB */
+    uint32_t nblocks, nfree;           /* nfree and head: the owner's */
+    uint32_t head;                     /* the first free block; nblocks if none */
+    uint32_t cls;
+    volatile AO_t nbroken;             /* written under the lock */
+    struct scalable_span *prev, *next; /* the class list, while nfree > 0 (owner) */
     gomem_arena *a;
     struct scalable_tc *owner;
-    uintptr_t bytes;          /* nblocks * size */
-    uint32_t size, inv;       /* class size; ceil(2^32 / size): exact division of offsets below 64 KiB */
-    uint32_t nblocks, nfree;  /* nfree and stack: the owner's */
-    uint32_t cls;
-    volatile AO_t nbroken;    /* written under the lock */
-    struct scalable_span *prev, *next; /* the class list, while nfree > 0 (owner) */
     struct scalable_span *all;         /* the thread's list of spans (under the lock) */
     struct scalable_span **allp;       /* the pointer to this span in that list */
-    uint16_t *stack;                   /* free blocks, nfree of them, top last */
-    volatile unsigned short *len;      /* per block: LEN_FREE, bytes handed out, or LEN_BROKEN */
+    volatile unsigned short len[];     /* per block: LEN_FREE | next, bytes handed out, or LEN_BROKEN */
 };
 
 /* An index slot: a span that meets a window. */
@@ -678,6 +694,15 @@ static int span_indexed(const struct scalable_tc *tc, const struct scalable_span
 }
 #endif
 
+/* The owner takes sp's first free block (sp has one): its index. */
+static inline uint32_t span_pop(struct scalable_span *sp)
+{
+    uint32_t i = sp->head;
+    sp->head = AO_short_load(&sp->len[i]) & ~LEN_FREE;
+    sp->nfree--;
+    return i;
+}
+
 /* The class list: spans with free blocks, the one malloc takes from
  * first. The owner's. */
 static inline int span_listed(const struct scalable_tc *tc, const struct scalable_span *sp)
@@ -729,11 +754,11 @@ static void span_forget(gomem_scalable *s, struct scalable_tc *tc, struct scalab
 
 /* Block i of sp goes to the tree: its slack (a live block of l bytes) or
  * all of it (a free one). 0 or -ENOMEM (nothing changed). Under the lock;
- * a free block only by the owner (it is in the owner's stack). */
+ * a free block only by the owner (it is on the owner's free list). */
 static int span_break(struct scalable_span *sp, uint32_t i, unsigned short l)
 {
     gomem_arena *a = sp->a;
-    size_t start = (size_t)(sp->base - a->base) + (size_t)i * sp->size, keep = l == LEN_FREE ? 0 : l;
+    size_t start = (size_t)(sp->base - a->base) + (size_t)i * sp->size, keep = len_live(l);
     if (keep < sp->size) {
         int r = gomem_allocator_free(a->alloc, start + keep, sp->size - keep);
         if (r)
@@ -763,7 +788,7 @@ static int span_dissolve(gomem_scalable *s, struct scalable_tc *tc, struct scala
         size_t b = 0, e = 0;
         if (l != LEN_BROKEN) {
             e = base + (size_t)(i + 1) * sp->size;
-            b = e - sp->size + (l == LEN_FREE ? 0 : l);
+            b = e - sp->size + len_live(l);
         }
         if (rb < re && (b == e || b != re)) { /* the run ends: give it */
             r = gomem_allocator_free(a->alloc, rb, re - rb);
@@ -788,11 +813,15 @@ static int span_dissolve(gomem_scalable *s, struct scalable_tc *tc, struct scala
             re = e;
         }
     }
-    /* The stack again: the free blocks left, lowest on top. */
+    /* The free list again: the free blocks left, lowest first. */
     sp->nfree = 0;
+    sp->head = nb;
     for (uint32_t i = nb; i-- > 0;)
-        if (AO_short_load(&sp->len[i]) == LEN_FREE)
-            sp->stack[sp->nfree++] = (uint16_t)i;
+        if (len_free(AO_short_load(&sp->len[i]))) {
+            AO_short_store(&sp->len[i], (unsigned short)(LEN_FREE | sp->head));
+            sp->head = i;
+            sp->nfree++;
+        }
     if (!sp->nfree && span_listed(tc, sp))
         span_unlist(tc, sp);
     if (r)
@@ -851,7 +880,9 @@ static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc,
     tc->ndead = 0;
     if (span_index_reserve(tc, bytes))
         return NULL;
-    struct scalable_span *sp = malloc(sizeof *sp + nb * (sizeof *sp->stack + sizeof *sp->len));
+    /* Aligned, so the fields the owner reads share one cache line. */
+    size_t meta = (sizeof(struct scalable_span) + nb * sizeof(unsigned short) + 63) & ~(size_t)63;
+    struct scalable_span *sp = aligned_alloc(64, meta);
     if (!sp)
         return NULL;
     gomem_arena *a = NULL;
@@ -873,13 +904,9 @@ static struct scalable_span *span_new(gomem_scalable *s, struct scalable_tc *tc,
     a->used += bytes;
     *sp = (struct scalable_span){.base = a->base + off, .a = a, .owner = tc, .bytes = bytes, .size = size,
                                  .inv = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size),
-                                 .nblocks = nb, .nfree = nb, .cls = c};
-    sp->stack = (uint16_t *)(sp + 1);
-    sp->len = (volatile unsigned short *)(sp->stack + nb);
-    for (uint32_t i = 0; i < nb; i++) {
-        sp->stack[i] = (uint16_t)(nb - 1 - i);
-        AO_short_store(&sp->len[i], LEN_FREE);
-    }
+                                 .nblocks = nb, .nfree = nb, .head = 0, .cls = c};
+    for (uint32_t i = 0; i < nb; i++)
+        AO_short_store(&sp->len[i], (unsigned short)(LEN_FREE | (i + 1)));
     GOMEM__HG_IGNORE((void *)sp->len, nb * sizeof *sp->len);
     GOMEM__HG_IGNORE((void *)&sp->nbroken, sizeof sp->nbroken);
     sp->all = tc->spans;
@@ -917,7 +944,7 @@ static int span_meet(struct scalable_span *sp, uintptr_t x, size_t n, int check)
         if (check == 2) /* the checker's: no block but broken ones */
             return -EINVAL;
         if (check) {
-            if (l == LEN_FREE || (hi < bend ? hi : bend) > start + l)
+            if (len_free(l) || (hi < bend ? hi : bend) > start + l)
                 return -EINVAL;
             met = 1;
         } else {
@@ -940,7 +967,7 @@ static size_t spans_idle(const gomem_scalable *s, const gomem_arena *a)
                 continue;
             for (uint32_t i = 0; i < sp->nblocks; i++) {
                 unsigned short l = AO_short_load(&sp->len[i]);
-                idle += l == LEN_BROKEN ? 0 : sp->size - l;
+                idle += l == LEN_BROKEN ? 0 : sp->size - len_live(l);
             }
         }
     return idle;
@@ -993,7 +1020,7 @@ static int spans_settle(gomem_scalable *s, uintptr_t x, size_t n)
         uint32_t i = (uint32_t)(((uint64_t)(x - (uintptr_t)sp->base) * sp->inv) >> 32);
         unsigned short l = AO_short_load(&sp->len[i]);
         if (l != LEN_BROKEN && x == (uintptr_t)sp->base + (uintptr_t)i * sp->size && n == l) {
-            r = span_break(sp, i, LEN_FREE); /* slack and bytes, in one */
+            r = span_break(sp, i, 0); /* slack and bytes, in one */
             return r ? r : 1;
         }
         break;
@@ -1430,7 +1457,7 @@ static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_t
 }
 
 /* The owner frees block i of sp, which holds exactly n bytes: back to
- * the span's stack, lock-free (the sequence bump pairs fbytes with
+ * the span's free list, lock-free (the sequence bump pairs fbytes with
  * mbytes for the readers of the counters). */
 static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
                                      size_t n)
@@ -1438,8 +1465,9 @@ static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, 
     AO_t q = AO_load(&tc->seq);
     AO_store(&tc->seq, q + 1);
     AO_nop_write();
-    AO_short_store(&sp->len[i], LEN_FREE);
-    sp->stack[sp->nfree++] = (uint16_t)i;
+    AO_short_store(&sp->len[i], (unsigned short)(LEN_FREE | sp->head));
+    sp->head = i;
+    sp->nfree++;
     AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
     AO_store_release(&tc->seq, q + 2);
     /* A span that had no free block is listed again. */
@@ -1471,7 +1499,7 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
         return scalable_give(s, tc, p, n, 1); /* the tree's or a chunk's */
     }
     size_t in = (size_t)(p - sp->base) - (size_t)i * sp->size;
-    if (l == LEN_FREE || (l != LEN_BROKEN && in >= l))
+    if (len_free(l) || (l != LEN_BROKEN && in >= l))
         return -EINVAL; /* p is a free byte, or slack */
     if (l != LEN_BROKEN && in && n == l - in) {
         /* The tail of a live block (free_rest): its slack grows. Under
@@ -1510,7 +1538,7 @@ static unsigned char *span_take(gomem_scalable *s, struct scalable_tc *tc, size_
         if (!sp) /* no memory for a span: the chunk may still have room */
             return scalable_take(s, tc, n, 1);
     }
-    uint32_t i = sp->stack[--sp->nfree];
+    uint32_t i = span_pop(sp);
     AO_short_store(&sp->len[i], (unsigned short)n);
     if (!sp->nfree)
         span_unlist(tc, sp);
@@ -1725,7 +1753,7 @@ GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
             struct scalable_span *sp = tc->cls[size_class(n)];
             if (GOMEM__LIKELY(sp != NULL)) {
                 /* As below, no sequence bump: one counter moves. */
-                uint32_t i = sp->stack[--sp->nfree];
+                uint32_t i = span_pop(sp);
                 AO_short_store(&sp->len[i], (unsigned short)n);
                 if (GOMEM__UNLIKELY(!sp->nfree))
                     span_unlist(tc, sp);
@@ -1815,7 +1843,7 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
 }
 
 /* The owner's free of [p, p + n) starting in its span sp: the whole block
- * malloc gave goes back to the span's stack, lock-free; len[i] == n says
+ * malloc gave goes back to the span's free list, lock-free; len[i] == n says
  * it is exactly that block (a free block has 0, a broken one more than
  * CMAX). Anything else there is span_free_slow's. */
 static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, void *p,
@@ -2271,19 +2299,25 @@ int gomem__scalable_check(gomem_scalable *s)
             size_t nfree = 0, nbroken = 0;
             for (uint32_t i = 0; i < sp->nblocks; i++) {
                 unsigned short l = AO_short_load(&sp->len[i]);
-                nfree += l == LEN_FREE;
+                nfree += (size_t)len_free(l);
                 nbroken += l == LEN_BROKEN;
-                if (l != LEN_BROKEN && l > sp->size)
+                if (len_live(l) > sp->size || (len_free(l) && (l & ~LEN_FREE) > sp->nblocks))
                     FAIL("block %u of a span of %u holds %u", i, sp->size, l);
                 if (l != LEN_BROKEN)
-                    used -= sp->size - l; /* carved, not handed out */
+                    used -= sp->size - len_live(l); /* carved, not handed out */
             }
             if (nfree != sp->nfree || nbroken != AO_load(&sp->nbroken))
                 FAIL("a span counts %u free and %zu broken blocks, not %zu and %zu", sp->nfree,
                      (size_t)AO_load(&sp->nbroken), nfree, nbroken);
-            for (uint32_t k = 0; k < sp->nfree; k++)
-                if (sp->stack[k] >= sp->nblocks || AO_short_load(&sp->len[sp->stack[k]]) != LEN_FREE)
-                    FAIL("a span's stack holds a block that is not free");
+            uint32_t k = sp->head, steps = 0;
+            for (; k < sp->nblocks && steps <= sp->nfree; steps++) {
+                unsigned short l = AO_short_load(&sp->len[k]);
+                if (!len_free(l))
+                    FAIL("a span's free list holds a block that is not free");
+                k = l & ~LEN_FREE;
+            }
+            if (k != sp->nblocks || steps != sp->nfree)
+                FAIL("a span's free list holds %u blocks, not %u", steps, sp->nfree);
             if ((sp->nfree > 0) != span_listed(tc, sp))
                 FAIL("a span with %u free blocks is %slisted", sp->nfree, sp->nfree ? "not " : "");
             /* No free block of the tree, and no chunk's [low, end), meets
