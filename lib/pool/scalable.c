@@ -1860,6 +1860,14 @@ static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *t
     return span_free_slow(s, tc, sp, i, p, n);
 }
 
+/* The owner's free of [p, p + n) that starts in the span it last freed
+ * into. */
+static GOMEM__NOINLINE int scalable_free_hint(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
+                                              void *p, size_t n)
+{
+    return span_free_in(s, tc, sp, p, n);
+}
+
 /* The owner's free of [p, p + n) outside its chunk and the span it last
  * freed into: another of its spans (found in its index), else the lock's
  * business. */
@@ -1937,15 +1945,8 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
-        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
-            /* Not in the thread's chunk: in the span it last freed into? */
-            struct scalable_span *sp = tc->hint;
-            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
-                return span_free_in(s, tc, sp, p, n);
-            return scalable_free_far(s, tc, p, n);
-        }
-        /* In the chunk: the next of a batch freed in order extends the one
-         * pending block (scalable_free_chunk says why that is exact). */
+        /* The next of a batch freed in order extends the one pending
+         * block (scalable_free_chunk says why that is exact). */
         if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
@@ -1955,6 +1956,14 @@ GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
             AO_store_release(&tc->seq, q + 2);
             GOMEM__POOL_FREED(p, n);
             return 0;
+        }
+        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
+            /* Not in the thread's chunk: in the span it last freed into?
+             * (Out of line, so the paths above save no registers.) */
+            struct scalable_span *sp = tc->hint;
+            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
+                return scalable_free_hint(s, tc, sp, p, n);
+            return scalable_free_far(s, tc, p, n);
         }
         return scalable_free_chunk(s, tc, p, n);
     }
