@@ -48,6 +48,10 @@ struct gomem__at_node {
     size_t max;                       /* largest block length below; 0 when empty */
     const void *arg;                  /* the entry (block or child) that holds max */
     size_t other;                     /* >= the largest length under any other entry */
+    /* The entry other than arg that holds exactly other, when one is known
+     * to (NULL: other is only a bound). When arg shrinks below other, that
+     * entry is the largest: no rescan. */
+    const void *arg2;
 };
 
 struct gomem__at_leaf {
@@ -182,7 +186,7 @@ static inline void gomem__at_longer(struct gomem__block *b)
  * its leaf and the others come close. */
 static inline void gomem__at_shrank(struct gomem__block *b)
 {
-    if (b->leaf->h.arg == b)
+    if (b->leaf->h.arg == b || b->leaf->h.arg2 == b)
         gomem__at_update(&b->leaf->h, b, b->len);
 }
 
