@@ -175,14 +175,13 @@ static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap, const
         const leaf_t *l = (const leaf_t *)x;
         for (unsigned i = 0; i < n; i++) {
             size_t v = l->b[i]->len;
-            int gt = v > m;
-            size_t lo = gt ? m : v;
-            unsigned loi = gt ? ai : i;
-            int ge = lo > o;
-            o = ge ? lo : o;
-            oi = ge ? loi : oi;
-            m = gt ? v : m;
-            ai = gt ? i : ai;
+            unsigned ni = v > m ? i : ai; /* the larger of v and m */
+            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
+            size_t lo = v > m ? m : v;
+            m = v > m ? v : m;
+            ai = ni;
+            oi = lo > o ? loi : oi;
+            o = lo > o ? lo : o;
         }
         *ap = l->b[ai]; /* NULL when empty */
         *a2p = o ? l->b[oi] : NULL;
@@ -190,14 +189,13 @@ static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap, const
         const inner_t *in = (const inner_t *)x;
         for (unsigned i = 0; i < n; i++) {
             size_t v = in->child[i]->max;
-            int gt = v > m;
-            size_t lo = gt ? m : v;
-            unsigned loi = gt ? ai : i;
-            int ge = lo > o;
-            o = ge ? lo : o;
-            oi = ge ? loi : oi;
-            m = gt ? v : m;
-            ai = gt ? i : ai;
+            unsigned ni = v > m ? i : ai; /* the larger of v and m */
+            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
+            size_t lo = v > m ? m : v;
+            m = v > m ? v : m;
+            ai = ni;
+            oi = lo > o ? loi : oi;
+            o = lo > o ? lo : o;
         }
         *ap = in->child[ai];
         *a2p = o ? in->child[oi] : NULL;
