@@ -225,43 +225,50 @@ static inline node_t *up(const node_t *x)
     return x->parent ? &x->parent->h : NULL;
 }
 
-void gomem__at_update(node_t *x, const void *who, size_t v)
+void gomem__at_raise(node_t *x, const void *who, size_t v)
 {
-    while (x) {
+    for (; x; who = x, x = up(x)) { /* x's max becomes v or stays */
         size_t old = x->max;
-        if (v > old) {
-            if (x->arg != who) { /* the old holder is now the largest other */
-                x->other = old;
-                x->arg2 = x->arg;
-                x->arg = who;
-            }
-            x->max = v;
-        } else if (x->arg == who) {
-            if (v >= x->other) {
-                x->max = v;
-            } else if (x->arg2) {
-                /* other was exact: its holder is the largest now, and
-                 * other still bounds every entry but it. */
-                x->max = x->other;
-                x->arg = x->arg2;
-                x->arg2 = NULL;
-            } else {
-                rescan_node(x);
-            }
-            if (x->max == old)
-                return;
-        } else {
-            if (v > x->other) {
+        if (v <= old) {
+            /* who held at most other (or is arg, and v == old) */
+            if (v > x->other && x->arg != who) {
                 x->other = v;
                 x->arg2 = who;
-            } else if (v < x->other && x->arg2 == who) {
-                x->arg2 = NULL; /* other is now only a bound */
             }
             return;
         }
-        v = x->max;
-        who = x;
-        x = up(x);
+        if (x->arg != who) { /* the old holder is now the largest other */
+            x->other = old;
+            x->arg2 = x->arg;
+            x->arg = who;
+        }
+        x->max = v;
+    }
+}
+
+void gomem__at_lower(node_t *x, const void *who, size_t v)
+{
+    for (; x; v = x->max, who = x, x = up(x)) {
+        if (x->arg != who) {
+            /* who held at most other: v is below it, or still holds it */
+            if (v < x->other && x->arg2 == who)
+                x->arg2 = NULL; /* other is now only a bound */
+            return;
+        }
+        size_t old = x->max;
+        if (v >= x->other) {
+            x->max = v;
+        } else if (x->arg2) {
+            /* other was exact: its holder is the largest now, and other
+             * still bounds every entry but it. */
+            x->max = x->other;
+            x->arg = x->arg2;
+            x->arg2 = NULL;
+        } else {
+            rescan_node(x);
+        }
+        if (x->max == old)
+            return;
     }
 }
 
@@ -277,7 +284,7 @@ static inline void raise_max(const struct gomem__addrtree *t, node_t *x, const v
                              size_t len)
 {
     if (t->maxima)
-        gomem__at_update(x, who, len);
+        gomem__at_raise(x, who, len);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -614,14 +621,14 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     gomem__nodepool_put(&t->blks, b);
     if (n - 1 >= MINFILL || !l->h.parent) {
         if (t->maxima && l->h.arg == b) {
-            if (l->h.arg2) { /* as in gomem__at_update */
+            if (l->h.arg2) { /* as in gomem__at_lower */
                 l->h.max = l->h.other;
                 l->h.arg = l->h.arg2;
                 l->h.arg2 = NULL;
             } else {
                 rescan_node(&l->h);
             }
-            gomem__at_update(up(&l->h), l, l->h.max);
+            gomem__at_lower(up(&l->h), l, l->h.max);
         } else if (l->h.arg2 == b) {
             l->h.arg2 = NULL;
         }

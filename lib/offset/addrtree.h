@@ -167,7 +167,8 @@ static inline struct gomem__block *gomem__at_block(struct gomem__addrtree *t)
 int gomem__at_insert(struct gomem__addrtree *t, struct gomem__at_leaf *l, unsigned idx,
                      struct gomem__block *b);
 
-/* Take b out of the tree and give its record back to the pool. */
+/* Take b out of the tree and give its record back to the pool. Every other
+ * block's length must be as last reported. */
 void gomem__at_remove(struct gomem__addrtree *t, struct gomem__block *b);
 
 /* b grew at its end (b->len grew, b->off did not move): it is block i of
@@ -176,14 +177,19 @@ void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b, struct go
                     unsigned i);
 
 /* The entry who of node x (a block of a leaf, a child of an inner node)
- * now holds v, more or less than before: fix the maxima from x up. */
-void gomem__at_update(struct gomem__at_node *x, const void *who, size_t v);
+ * now holds v, no less than before: fix the maxima from x up. Growing and
+ * shrinking take apart functions: each walk's branches then go one way
+ * far more often, and predict. */
+void gomem__at_raise(struct gomem__at_node *x, const void *who, size_t v);
+/* The same for v no more than before. */
+void gomem__at_lower(struct gomem__at_node *x, const void *who, size_t v);
 
-/* b->len grew, its end unchanged (it grew at its start). */
+/* b->len grew, its end unchanged (it grew at its start). Nothing to do
+ * unless it passed other, which it does when it holds the maximum. */
 static inline void gomem__at_longer(struct gomem__block *b)
 {
-    if (b->len > b->leaf->h.max || b->leaf->h.arg == b || b->len > b->leaf->h.other)
-        gomem__at_update(&b->leaf->h, b, b->len);
+    if (b->len > b->leaf->h.other)
+        gomem__at_raise(&b->leaf->h, b, b->len);
 }
 
 /* b->len shrank, its end unchanged. O(1) unless b was the largest block of
@@ -191,7 +197,7 @@ static inline void gomem__at_longer(struct gomem__block *b)
 static inline void gomem__at_shrank(struct gomem__block *b)
 {
     if (b->leaf->h.arg == b || b->leaf->h.arg2 == b)
-        gomem__at_update(&b->leaf->h, b, b->len);
+        gomem__at_lower(&b->leaf->h, b, b->len);
 }
 
 /* The lowest-addressed block of at least n bytes, or NULL. */

@@ -295,14 +295,15 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
     int join_p = p && p->off + p->len == off;
     int join_s = s && s->off == end;
     if (join_s) {
-        s->off = off;
-        s->len += n;
+        size_t start = off, grow = n;
         if (join_p) {
+            start = p->off;
+            grow += p->len;
             seg_unlink(t, p);
-            s->off = p->off;
-            s->len += p->len;
-            gomem__at_remove(&t->at, p);
+            gomem__at_remove(&t->at, p); /* before s grows: the tree knows s's length */
         }
+        s->off = start;
+        s->len += grow;
         if (!seg_is_head(t, s) || seg_class(s->len) != s->cls)
             seg_refile(t, s);
         gomem__at_longer(s); /* its end, the key, is unchanged */
