@@ -609,7 +609,12 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
 void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
 {
     leaf_t *l = b->leaf;
-    unsigned n = l->h.n, i = block_index(l, b);
+    /* Its key ranks it without a branch (the end of a block that grew
+     * there is reported before it can be removed); the walk is a fallback
+     * that never runs. */
+    unsigned n = l->h.n, i = gomem__at_rank15(l->end, b->off + b->len - 1);
+    if (GOMEM__UNLIKELY(l->b[i] != b))
+        i = block_index(l, b);
     for (; i + 1 < n; i++) {
         l->end[i] = l->end[i + 1];
         l->b[i] = l->b[i + 1];
