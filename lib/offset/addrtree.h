@@ -196,7 +196,8 @@ static inline void gomem__at_longer(struct gomem__block *b)
  * its leaf and the others come close. */
 static inline void gomem__at_shrank(struct gomem__block *b)
 {
-    if (b->leaf->h.arg == b || b->leaf->h.arg2 == b)
+    const struct gomem__at_node *h = &b->leaf->h;
+    if ((h->arg == b) | (h->arg2 == b)) /* one branch, not two */
         gomem__at_lower(&b->leaf->h, b, b->len);
 }
 
