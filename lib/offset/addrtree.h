@@ -178,8 +178,8 @@ void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b, struct go
 
 /* The entry who of node x (a block of a leaf, a child of an inner node)
  * now holds v, no less than before: fix the maxima from x up. Growing and
- * shrinking take apart functions: each walk's branches then go one way
- * far more often, and predict. */
+ * shrinking have separate walks: each one's branches then mostly go one
+ * way, and predict. */
 void gomem__at_raise(struct gomem__at_node *x, const void *who, size_t v);
 /* The same for v no more than before. */
 void gomem__at_lower(struct gomem__at_node *x, const void *who, size_t v);
