@@ -269,12 +269,13 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
             }
             return 0;
         }
-        seg_settle(t);
+        /* Else filed after the descent below, which it cannot change (it
+         * moves no key): the descent's loads need not wait for it. */
     }
     t->again = NULL;
     c = t->grown;
     if (c) {
-        if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        if (!t->last && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
             /* [off, off + n) starts where c ends and ends before the next
              * free block (n >= 1; no overflow: grown_next <= size): it is
              * allocated, and joins c only. */
@@ -288,6 +289,8 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    if (t->last) /* t->grown is settled */
+        seg_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
     if (s && s->off < end)
         return -EINVAL;                  /* overlaps free space */
