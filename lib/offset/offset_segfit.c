@@ -273,18 +273,10 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
          * moves no key): the descent's loads need not wait for it. */
     }
     t->again = NULL;
-    c = t->grown;
-    if (c) {
-        if (!t->last && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
-            /* [off, off + n) starts where c ends and ends before the next
-             * free block (n >= 1; no overflow: grown_next <= size): it is
-             * allocated, and joins c only. */
-            c->len += n;
-            t->free += n;
-            return 0;
-        }
+    /* A free that only grows t->grown further went the short path
+     * (gomem__segfit_free); any other files it first: it moves a key. */
+    if (t->grown)
         seg_settle(t);
-    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -378,7 +370,10 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
         return 0;
     }
     c = t->grown;
-    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) { /* in address order */
+    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        /* In address order: [off, off + n) starts where c ends and ends
+         * before the next free block (n >= 1; no overflow: grown_next <=
+         * size): it is allocated, and joins c only. */
         t->again = NULL;
         c->len += n;
         t->free += n;
