@@ -31,7 +31,7 @@ static leaf_t *leaf_new(struct gomem__addrtree *t)
     l->h.parent = NULL;
     l->h.max = 0;
     l->h.other = 0;
-    l->h.arg = NULL;
+    l->h.arg = l->h.arg2 = NULL;
     l->prev = l->next = NULL;
     for (unsigned i = 0; i < FAN; i++) {
         l->end[i] = SIZE_MAX;
@@ -50,7 +50,7 @@ static inner_t *inner_new(struct gomem__addrtree *t)
     x->h.parent = NULL;
     x->h.max = 0;
     x->h.other = 0;
-    x->h.arg = NULL;
+    x->h.arg = x->h.arg2 = NULL;
     for (unsigned i = 0; i < FAN - 1; i++)
         x->sep[i] = SIZE_MAX;
     for (unsigned i = 0; i < FAN; i++)
@@ -164,46 +164,50 @@ void gomem__at_clear(struct gomem__addrtree *t)
 
 /* ---------------------------------------------------------------- maxima */
 
-/* x's largest entry (*a, holding *m) and the largest of the others (*o).
- * Branch-free: the lengths are random, a branch per entry would mispredict. */
-static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap)
+/* x's largest entry (*a, holding *m), the largest of the others (*o) and
+ * the entry that holds it (*a2; NULL when *o is 0). Branch-free: the
+ * lengths are random, a branch per entry would mispredict. */
+static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap, const void **a2p)
 {
     size_t m = 0, o = 0;
-    const void *a = NULL;
-    unsigned n = x->n;
+    unsigned n = x->n, ai = 0, oi = 0; /* entry 0 when every value is 0 */
     if (x->is_leaf) {
         const leaf_t *l = (const leaf_t *)x;
         for (unsigned i = 0; i < n; i++) {
             size_t v = l->b[i]->len;
-            int gt = v > m;
-            size_t lo = gt ? m : v;
+            unsigned ni = v > m ? i : ai; /* the larger of v and m */
+            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
+            size_t lo = v > m ? m : v;
+            m = v > m ? v : m;
+            ai = ni;
+            oi = lo > o ? loi : oi;
             o = lo > o ? lo : o;
-            m = gt ? v : m;
-            a = gt ? (const void *)l->b[i] : a;
         }
+        *ap = l->b[ai]; /* NULL when empty */
+        *a2p = o ? l->b[oi] : NULL;
     } else {
         const inner_t *in = (const inner_t *)x;
         for (unsigned i = 0; i < n; i++) {
             size_t v = in->child[i]->max;
-            int gt = v > m;
-            size_t lo = gt ? m : v;
+            unsigned ni = v > m ? i : ai; /* the larger of v and m */
+            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
+            size_t lo = v > m ? m : v;
+            m = v > m ? v : m;
+            ai = ni;
+            oi = lo > o ? loi : oi;
             o = lo > o ? lo : o;
-            m = gt ? v : m;
-            a = gt ? (const void *)in->child[i] : a;
         }
+        *ap = in->child[ai];
+        *a2p = o ? in->child[oi] : NULL;
     }
-    if (!a && n) /* every entry 0 (cannot happen for blocks; kept exact) */
-        a = x->is_leaf ? (const void *)((const leaf_t *)x)->b[0]
-                       : (const void *)((const inner_t *)x)->child[0];
     *mp = m;
     *op = o;
-    *ap = a;
 }
 
-/* Set x's max, arg and other from its entries. */
+/* Set x's max, arg, other and arg2 from its entries. */
 static void rescan_node(node_t *x)
 {
-    scan(x, &x->max, &x->other, &x->arg);
+    scan(x, &x->max, &x->other, &x->arg, &x->arg2);
 }
 
 /* The same, in a tree that keeps maxima: one without (the two-tree
@@ -221,31 +225,50 @@ static inline node_t *up(const node_t *x)
     return x->parent ? &x->parent->h : NULL;
 }
 
-void gomem__at_update(node_t *x, const void *who, size_t v)
+void gomem__at_raise(node_t *x, const void *who, size_t v)
 {
-    while (x) {
+    for (; x; who = x, x = up(x)) { /* x's max becomes v or stays */
         size_t old = x->max;
-        if (v > old) {
-            if (x->arg != who) {
-                x->other = old;
-                x->arg = who;
-            }
-            x->max = v;
-        } else if (x->arg == who) {
-            if (v >= x->other)
-                x->max = v;
-            else
-                rescan_node(x);
-            if (x->max == old)
-                return;
-        } else {
-            if (v > x->other)
+        if (v <= old) {
+            /* who held at most other (or is arg, and v == old) */
+            if (v > x->other && x->arg != who) {
                 x->other = v;
+                x->arg2 = who;
+            }
             return;
         }
-        v = x->max;
-        who = x;
-        x = up(x);
+        if (x->arg != who) { /* the old holder is now the largest other */
+            x->other = old;
+            x->arg2 = x->arg;
+            x->arg = who;
+        }
+        x->max = v;
+    }
+}
+
+void gomem__at_lower(node_t *x, const void *who, size_t v)
+{
+    for (; x; v = x->max, who = x, x = up(x)) {
+        if (x->arg != who) {
+            /* who held at most other: v is below it, or still holds it */
+            if (v < x->other && x->arg2 == who)
+                x->arg2 = NULL; /* other is now only a bound */
+            return;
+        }
+        size_t old = x->max;
+        if (v >= x->other) {
+            x->max = v;
+        } else if (x->arg2) {
+            /* other was exact: its holder is the largest now, and other
+             * still bounds every entry but it. */
+            x->max = x->other;
+            x->arg = x->arg2;
+            x->arg2 = NULL;
+        } else {
+            rescan_node(x);
+        }
+        if (x->max == old)
+            return;
     }
 }
 
@@ -261,7 +284,7 @@ static inline void raise_max(const struct gomem__addrtree *t, node_t *x, const v
                              size_t len)
 {
     if (t->maxima)
-        gomem__at_update(x, who, len);
+        gomem__at_raise(x, who, len);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -586,7 +609,12 @@ static void rebalance_inner(struct gomem__addrtree *t, inner_t *x)
 void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
 {
     leaf_t *l = b->leaf;
-    unsigned n = l->h.n, i = block_index(l, b);
+    /* Its key ranks it without a branch (the end of a block that grew
+     * there is reported before it can be removed); the walk is a fallback
+     * that never runs. */
+    unsigned n = l->h.n, i = gomem__at_rank15(l->end, b->off + b->len - 1);
+    if (GOMEM__UNLIKELY(l->b[i] != b))
+        i = block_index(l, b);
     for (; i + 1 < n; i++) {
         l->end[i] = l->end[i + 1];
         l->b[i] = l->b[i + 1];
@@ -598,8 +626,16 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     gomem__nodepool_put(&t->blks, b);
     if (n - 1 >= MINFILL || !l->h.parent) {
         if (t->maxima && l->h.arg == b) {
-            rescan_node(&l->h);
-            gomem__at_update(up(&l->h), l, l->h.max);
+            if (l->h.arg2) { /* as in gomem__at_lower */
+                l->h.max = l->h.other;
+                l->h.arg = l->h.arg2;
+                l->h.arg2 = NULL;
+            } else {
+                rescan_node(&l->h);
+            }
+            gomem__at_lower(up(&l->h), l, l->h.max);
+        } else if (l->h.arg2 == b) {
+            l->h.arg2 = NULL;
         }
         return;
     }
@@ -675,24 +711,31 @@ static int at_audit(const node_t *x, const inner_t *parent, size_t depth, int ha
         return AT_FAIL(a, "node with %u entries at depth %zu\n", x->n, depth);
     if (maxima) {
         size_t ym, yo;
-        const void *ya;
-        scan(x, &ym, &yo, &ya);
+        const void *ya, *ya2;
+        scan(x, &ym, &yo, &ya, &ya2);
         if (ym != x->max)
             return AT_FAIL(a, "maximum %zu, expected %zu at depth %zu\n", x->max, ym, depth);
         if (x->n) { /* arg holds the maximum, other bounds the rest */
             size_t v = 0;
+            int found2 = 0;
             for (unsigned i = 0; i < x->n; i++) {
                 const void *e = x->is_leaf ? (const void *)((const leaf_t *)x)->b[i]
                                            : (const void *)((const inner_t *)x)->child[i];
                 size_t ev = x->is_leaf ? ((const block_t *)e)->len : ((const node_t *)e)->max;
                 if (e == x->arg && ev != x->max)
                     return AT_FAIL(a, "arg holds %zu, not the maximum %zu\n", ev, x->max);
+                if (e == x->arg2 && (e == x->arg || ev != x->other))
+                    return AT_FAIL(a, "arg2 holds %zu, not other %zu\n", ev, x->other);
+                if (e == x->arg2)
+                    found2 = 1;
                 if (e != x->arg && ev > v)
                     v = ev;
             }
             if (v > x->other)
                 return AT_FAIL(a, "other %zu below %zu at depth %zu\n", x->other, v, depth);
-        } else if (x->arg) {
+            if (x->arg2 && !found2)
+                return AT_FAIL(a, "arg2 is no entry at depth %zu\n", depth);
+        } else if (x->arg || x->arg2) {
             return AT_FAIL(a, "an empty node names an entry\n");
         }
     }

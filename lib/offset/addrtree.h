@@ -48,6 +48,10 @@ struct gomem__at_node {
     size_t max;                       /* largest block length below; 0 when empty */
     const void *arg;                  /* the entry (block or child) that holds max */
     size_t other;                     /* >= the largest length under any other entry */
+    /* The entry other than arg that holds exactly other, when one is known
+     * to (NULL: other is only a bound). When arg shrinks below other, that
+     * entry is the largest: no rescan. */
+    const void *arg2;
 };
 
 struct gomem__at_leaf {
@@ -103,6 +107,18 @@ int gomem__at_foreach(const struct gomem__addrtree *t, int (*fn)(size_t, size_t,
  * Needs no memory. */
 void gomem__at_clear(struct gomem__addrtree *t);
 
+/* How many of the 15 ascending keys k[0..14] are <= off: two rounds of
+ * three independent comparisons (which quarter, then where in it), so a
+ * descent waits on two loads per node rather than on four in a row, and
+ * the steps are additions, not branches. */
+static inline unsigned gomem__at_rank15(const size_t *k, size_t off)
+{
+    unsigned i = ((unsigned)(k[3] <= off) + (unsigned)(k[7] <= off) + (unsigned)(k[11] <= off))
+                 << 2; /* k[i + 3] > off, unless i == 12 (and k[15] is not looked at) */
+    return i + (unsigned)(k[i] <= off) + (unsigned)(k[i + 1] <= off) +
+           (unsigned)(k[i + 2] <= off);
+}
+
 /* The leaf where the first block ending after off is, or would be: *idx is
  * its position there (== n when that block starts the next leaf). O(log n),
  * no branch on the data. */
@@ -111,22 +127,14 @@ static inline struct gomem__at_leaf *gomem__at_find(const struct gomem__addrtree
 {
     const struct gomem__at_node *x = t->root;
     for (size_t h = t->height; h > 1; h--) {
-        /* How many of the 15 separators (padded with SIZE_MAX) are <= off:
-         * a binary search whose steps are additions, not branches. */
-        const size_t *s = ((const struct gomem__at_inner *)x)->sep;
-        unsigned i = (unsigned)(s[7] <= off) << 3;
-        i += (unsigned)(s[i + 3] <= off) << 2;
-        i += (unsigned)(s[i + 1] <= off) << 1;
-        i += (unsigned)(s[i] <= off);
-        x = ((const struct gomem__at_inner *)x)->child[i];
+        /* The 15 separators are padded with SIZE_MAX. */
+        const struct gomem__at_inner *in = (const struct gomem__at_inner *)x;
+        x = in->child[gomem__at_rank15(in->sep, off)];
     }
     const struct gomem__at_leaf *l = (const struct gomem__at_leaf *)x;
     const size_t *e = l->end; /* 16 keys, padded with SIZE_MAX */
-    unsigned i = (unsigned)(e[7] <= off) << 3;
-    i += (unsigned)(e[i + 3] <= off) << 2;
-    i += (unsigned)(e[i + 1] <= off) << 1;
-    i += (unsigned)(e[i] <= off);
-    i += (unsigned)(e[i] <= off) & (i == 15);
+    unsigned i = gomem__at_rank15(e, off);
+    i += (unsigned)(e[i] <= off); /* 0 unless i == 15: e[i] > off below */
     *idx = i;
     return (struct gomem__at_leaf *)l;
 }
@@ -159,7 +167,8 @@ static inline struct gomem__block *gomem__at_block(struct gomem__addrtree *t)
 int gomem__at_insert(struct gomem__addrtree *t, struct gomem__at_leaf *l, unsigned idx,
                      struct gomem__block *b);
 
-/* Take b out of the tree and give its record back to the pool. */
+/* Take b out of the tree and give its record back to the pool. Every other
+ * block's length must be as last reported. */
 void gomem__at_remove(struct gomem__addrtree *t, struct gomem__block *b);
 
 /* b grew at its end (b->len grew, b->off did not move): it is block i of
@@ -168,22 +177,28 @@ void gomem__at_grew(struct gomem__addrtree *t, struct gomem__block *b, struct go
                     unsigned i);
 
 /* The entry who of node x (a block of a leaf, a child of an inner node)
- * now holds v, more or less than before: fix the maxima from x up. */
-void gomem__at_update(struct gomem__at_node *x, const void *who, size_t v);
+ * now holds v, no less than before: fix the maxima from x up. Growing and
+ * shrinking have separate walks: each one's branches then mostly go one
+ * way, and predict. */
+void gomem__at_raise(struct gomem__at_node *x, const void *who, size_t v);
+/* The same for v no more than before. */
+void gomem__at_lower(struct gomem__at_node *x, const void *who, size_t v);
 
-/* b->len grew, its end unchanged (it grew at its start). */
+/* b->len grew, its end unchanged (it grew at its start). Nothing to do
+ * unless it passed other, which it does when it holds the maximum. */
 static inline void gomem__at_longer(struct gomem__block *b)
 {
-    if (b->len > b->leaf->h.max || b->leaf->h.arg == b || b->len > b->leaf->h.other)
-        gomem__at_update(&b->leaf->h, b, b->len);
+    if (b->len > b->leaf->h.other)
+        gomem__at_raise(&b->leaf->h, b, b->len);
 }
 
 /* b->len shrank, its end unchanged. O(1) unless b was the largest block of
  * its leaf and the others come close. */
 static inline void gomem__at_shrank(struct gomem__block *b)
 {
-    if (b->leaf->h.arg == b)
-        gomem__at_update(&b->leaf->h, b, b->len);
+    const struct gomem__at_node *h = &b->leaf->h;
+    if ((h->arg == b) | (h->arg2 == b)) /* one branch, not two */
+        gomem__at_lower(&b->leaf->h, b, b->len);
 }
 
 /* The lowest-addressed block of at least n bytes, or NULL. */

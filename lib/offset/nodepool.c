@@ -54,23 +54,6 @@ int gomem__nodepool_reserve_n(struct gomem__nodepool *p, size_t k)
     return p->nfree >= k ? 0 : nodepool_add_chunk(p);
 }
 
-void *gomem__nodepool_get(struct gomem__nodepool *p)
-{
-    if (GOMEM__UNLIKELY(!p->free) && gomem__nodepool_reserve(p))
-        return NULL;
-    void *node = p->free;
-    p->free = *(void **)node;
-    p->nfree--;
-    return node;
-}
-
-void gomem__nodepool_put(struct gomem__nodepool *p, void *node)
-{
-    *(void **)node = p->free;
-    p->free = node;
-    p->nfree++;
-}
-
 void gomem__nodepool_destroy(struct gomem__nodepool *p)
 {
     struct nodepool_chunk *c = p->chunks;

@@ -269,25 +269,20 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
             }
             return 0;
         }
-        seg_settle(t);
+        /* Else filed after the descent below, which it cannot change (it
+         * moves no key): the descent's loads need not wait for it. */
     }
     t->again = NULL;
-    c = t->grown;
-    if (c) {
-        if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
-            /* [off, off + n) starts where c ends and ends before the next
-             * free block (n >= 1; no overflow: grown_next <= size): it is
-             * allocated, and joins c only. */
-            c->len += n;
-            t->free += n;
-            return 0;
-        }
+    /* A free that only grows t->grown further went the short path
+     * (gomem__segfit_free); any other files it first: it moves a key. */
+    if (t->grown)
         seg_settle(t);
-    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    if (t->last) /* t->grown is settled */
+        seg_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
     if (s && s->off < end)
         return -EINVAL;                  /* overlaps free space */
@@ -295,14 +290,15 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
     int join_p = p && p->off + p->len == off;
     int join_s = s && s->off == end;
     if (join_s) {
-        s->off = off;
-        s->len += n;
+        size_t start = off, grow = n;
         if (join_p) {
+            start = p->off;
+            grow += p->len;
             seg_unlink(t, p);
-            s->off = p->off;
-            s->len += p->len;
-            gomem__at_remove(&t->at, p);
+            gomem__at_remove(&t->at, p); /* before s grows: the tree knows s's length */
         }
+        s->off = start;
+        s->len += grow;
         if (!seg_is_head(t, s) || seg_class(s->len) != s->cls)
             seg_refile(t, s);
         gomem__at_longer(s); /* its end, the key, is unchanged */
@@ -374,7 +370,10 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
         return 0;
     }
     c = t->grown;
-    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) { /* in address order */
+    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        /* In address order: [off, off + n) starts where c ends and ends
+         * before the next free block (n >= 1; no overflow: grown_next <=
+         * size): it is allocated, and joins c only. */
         t->again = NULL;
         c->len += n;
         t->free += n;
