@@ -164,6 +164,19 @@ void gomem__at_clear(struct gomem__addrtree *t)
 
 /* ---------------------------------------------------------------- maxima */
 
+/* Entry i, holding v, meets the largest so far (*m, entry *ai) and the
+ * largest of the others (*o, entry *oi). */
+static inline void scan_step(size_t v, unsigned i, size_t *m, size_t *o, unsigned *ai, unsigned *oi)
+{
+    unsigned ni = v > *m ? i : *ai; /* the larger of v and m */
+    unsigned loi = *ai ^ i ^ ni;    /* the smaller: no second select on v > m */
+    size_t lo = v > *m ? *m : v;
+    *m = v > *m ? v : *m;
+    *ai = ni;
+    *oi = lo > *o ? loi : *oi;
+    *o = lo > *o ? lo : *o;
+}
+
 /* x's largest entry (*a, holding *m), the largest of the others (*o) and
  * the entry that holds it (*a2; NULL when *o is 0). Branch-free: the
  * lengths are random, a branch per entry would mispredict. */
@@ -173,30 +186,14 @@ static void scan(const node_t *x, size_t *mp, size_t *op, const void **ap, const
     unsigned n = x->n, ai = 0, oi = 0; /* entry 0 when every value is 0 */
     if (x->is_leaf) {
         const leaf_t *l = (const leaf_t *)x;
-        for (unsigned i = 0; i < n; i++) {
-            size_t v = l->b[i]->len;
-            unsigned ni = v > m ? i : ai; /* the larger of v and m */
-            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
-            size_t lo = v > m ? m : v;
-            m = v > m ? v : m;
-            ai = ni;
-            oi = lo > o ? loi : oi;
-            o = lo > o ? lo : o;
-        }
+        for (unsigned i = 0; i < n; i++)
+            scan_step(l->b[i]->len, i, &m, &o, &ai, &oi);
         *ap = l->b[ai]; /* NULL when empty */
         *a2p = o ? l->b[oi] : NULL;
     } else {
         const inner_t *in = (const inner_t *)x;
-        for (unsigned i = 0; i < n; i++) {
-            size_t v = in->child[i]->max;
-            unsigned ni = v > m ? i : ai; /* the larger of v and m */
-            unsigned loi = ai ^ i ^ ni;   /* the smaller: no second select on v > m */
-            size_t lo = v > m ? m : v;
-            m = v > m ? v : m;
-            ai = ni;
-            oi = lo > o ? loi : oi;
-            o = lo > o ? lo : o;
-        }
+        for (unsigned i = 0; i < n; i++)
+            scan_step(in->child[i]->max, i, &m, &o, &ai, &oi);
         *ap = in->child[ai];
         *a2p = o ? in->child[oi] : NULL;
     }
