@@ -352,12 +352,14 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
             }
             return 0;
         }
-        avl_settle(t);
+        /* Else filed after the descent below, which it cannot change (it
+         * moves no key of the address tree): the descent's loads need not
+         * wait for it. */
     }
     t->again = NULL;
     c = t->grown;
     if (c) {
-        if (off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        if (!t->last && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
             /* [off, off + n) starts where c ends and ends before the next
              * free block (n >= 1; no overflow: grown_next <= size): it is
              * allocated, and joins c only. */
@@ -371,6 +373,8 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
+    if (t->last) /* t->grown is settled */
+        avl_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);     /* the first block ending after off */
     if (s && s->off < end)
         return -EINVAL;                    /* overlaps free space */
