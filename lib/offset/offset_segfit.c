@@ -251,27 +251,20 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
 {
     size_t end;
     block_t *c = t->last;
-    if (c) {
-        if (off == t->last_off && n == t->last_n) {
-            /* [off, off + n) was carved from c's start and nothing changed
-             * since: it is allocated, c starts at its end and no free block
-             * ends at off. When that was c's only carve since it was filed
-             * (off == last_first), c's class and maxima still fit the
-             * length it gets back; after several, they are filed now. */
-            c->off = off;
-            c->len += n;
-            t->free += n;
-            if (off == t->last_first) {
-                t->last = NULL;
-                t->again = c;
-            } else {
-                seg_settle(t);
-            }
-            return 0;
-        }
-        /* Else filed after the descent below, which it cannot change (it
-         * moves no key): the descent's loads need not wait for it. */
+    if (c && off == t->last_off && n == t->last_n) {
+        /* [off, off + n) was carved from c's start and nothing changed
+         * since: it is allocated, c starts at its end and no free block
+         * ends at off. After c's first carve that is a pair
+         * (gomem__segfit_free); after several, c is filed now. */
+        c->off = off;
+        c->len += n;
+        t->free += n;
+        seg_settle(t);
+        return 0;
     }
+    /* Any other pending carve is filed after the descent below, which it
+     * cannot change (it moves no key): the descent's loads need not wait
+     * for it. */
     t->again = NULL;
     /* A free that only grows t->grown further went the short path
      * (gomem__segfit_free); any other files it first: it moves a key. */
