@@ -243,6 +243,20 @@ void gomem__at_raise(node_t *x, const void *who, size_t v)
     }
 }
 
+/* x's arg no longer holds the maximum (it went, or fell below other):
+ * the entry that holds other exactly takes over, or a rescan finds the
+ * largest. */
+static void max_passes(node_t *x)
+{
+    if (x->arg2) { /* other still bounds every entry but it */
+        x->max = x->other;
+        x->arg = x->arg2;
+        x->arg2 = NULL;
+    } else {
+        rescan_node(x);
+    }
+}
+
 void gomem__at_lower(node_t *x, const void *who, size_t v)
 {
     for (; x; v = x->max, who = x, x = up(x)) {
@@ -253,17 +267,10 @@ void gomem__at_lower(node_t *x, const void *who, size_t v)
             return;
         }
         size_t old = x->max;
-        if (v >= x->other) {
+        if (v >= x->other)
             x->max = v;
-        } else if (x->arg2) {
-            /* other was exact: its holder is the largest now, and other
-             * still bounds every entry but it. */
-            x->max = x->other;
-            x->arg = x->arg2;
-            x->arg2 = NULL;
-        } else {
-            rescan_node(x);
-        }
+        else
+            max_passes(x);
         if (x->max == old)
             return;
     }
@@ -623,13 +630,7 @@ void gomem__at_remove(struct gomem__addrtree *t, block_t *b)
     gomem__nodepool_put(&t->blks, b);
     if (n - 1 >= MINFILL || !l->h.parent) {
         if (t->maxima && l->h.arg == b) {
-            if (l->h.arg2) { /* as in gomem__at_lower */
-                l->h.max = l->h.other;
-                l->h.arg = l->h.arg2;
-                l->h.arg2 = NULL;
-            } else {
-                rescan_node(&l->h);
-            }
+            max_passes(&l->h);
             gomem__at_lower(up(&l->h), l, l->h.max);
         } else if (l->h.arg2 == b) {
             l->h.arg2 = NULL;
