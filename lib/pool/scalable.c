@@ -1844,7 +1844,7 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
 
 /* The owner's free of [p, p + n) starting in its span sp: the whole block
  * malloc gave goes back to the span's free list, lock-free; len[i] == n says
- * it is exactly that block (a free block has 0, a broken one more than
+ * it is exactly that block (a free or broken block's len is more than
  * CMAX). Anything else there is span_free_slow's. */
 static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, void *p,
                                         size_t n)
