@@ -560,6 +560,10 @@ START_TEST(test_spans)
     ck_assert_int_eq(gomem_scalable_free(s, a, 1000), 0);
     ck_assert_uint_eq(stats(s).in_use, 1100);
     ck_assert_int_eq(gomem_scalable_free(s, a, 1000), -EINVAL);    /* double */
+    /* A free block's len holds 0x8000 | the next free block: no n that
+     * matches it passes for a live block's length. */
+    for (size_t k = 0; k <= 256; k++)
+        ck_assert_int_eq(gomem_scalable_free(s, a, 0x8000 + k), -EINVAL);
     ck_assert_int_eq(gomem_scalable_free(s, a + 10, 10), -EINVAL); /* inside it */
     ck_assert_int_eq(gomem_scalable_free(s, a + 1020, 8), -EINVAL); /* it and b */
     ck_assert_int_eq(gomem_scalable_free(s, b - 1, 2), -EINVAL);
