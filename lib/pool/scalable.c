@@ -178,7 +178,8 @@ struct scalable_tc {
     /* Size-class spans (see "spans" below). The class lists are the
      * owner's alone; the span list and the index change only under the
      * lock, by the owner, so others read them under the lock. */
-    struct scalable_span *cls[NCLS]; /* spans with free blocks, per class */
+    struct scalable_span *cls[NCLS];   /* spans with free blocks, per class */
+    struct scalable_span *clast[NCLS]; /* the last of each list (when cls[c] is not NULL) */
     struct scalable_span *hint;      /* the span the owner last freed into, or NULL */
     size_t cmax;                     /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                    /* the owner's frees the tree took since the chunk's refill */
@@ -704,7 +705,10 @@ static inline uint32_t span_pop(struct scalable_span *sp)
 }
 
 /* The class list: spans with free blocks, the one malloc takes from
- * first. The owner's. */
+ * first. A new span goes first; one that had no free block left goes
+ * last, to gather more frees while malloc takes from the spans before
+ * it, so a take seldom empties a span (whose unlisting, at random, is a
+ * mispredicted branch). The owner's. */
 static inline int span_listed(const struct scalable_tc *tc, const struct scalable_span *sp)
 {
     return sp->prev || tc->cls[sp->cls] == sp;
@@ -716,7 +720,23 @@ static inline void span_list(struct scalable_tc *tc, struct scalable_span *sp)
     sp->next = tc->cls[sp->cls];
     if (sp->next)
         sp->next->prev = sp;
+    else
+        tc->clast[sp->cls] = sp;
     tc->cls[sp->cls] = sp;
+}
+
+/* At the end of the list: a span that had no free block left waits
+ * there for more, so malloc keeps taking from spans with several. */
+static inline void span_list_last(struct scalable_tc *tc, struct scalable_span *sp)
+{
+    struct scalable_span *t = tc->cls[sp->cls] ? tc->clast[sp->cls] : NULL;
+    sp->next = NULL;
+    sp->prev = t;
+    if (t)
+        t->next = sp;
+    else
+        tc->cls[sp->cls] = sp;
+    tc->clast[sp->cls] = sp;
 }
 
 static inline void span_unlist(struct scalable_tc *tc, struct scalable_span *sp)
@@ -727,6 +747,8 @@ static inline void span_unlist(struct scalable_tc *tc, struct scalable_span *sp)
         tc->cls[sp->cls] = sp->next;
     if (sp->next)
         sp->next->prev = sp->prev;
+    else
+        tc->clast[sp->cls] = sp->prev;
     sp->prev = sp->next = NULL;
 }
 
@@ -1472,7 +1494,7 @@ static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, 
     AO_store_release(&tc->seq, q + 2);
     /* A span that had no free block is listed again. */
     if (GOMEM__UNLIKELY(sp->nfree == 1) && !span_listed(tc, sp))
-        span_list(tc, sp);
+        span_list_last(tc, sp);
     if (GOMEM__UNLIKELY(sp->nfree + AO_load(&sp->nbroken) == sp->nblocks) && (sp->prev || sp->next))
         span_after_free(s, tc, sp);
 }
@@ -2346,7 +2368,8 @@ int gomem__scalable_check(gomem_scalable *s)
             FAIL("%zu spans counted as %zu", nspans, tc->nspans);
         for (unsigned c = 0; c < NCLS; c++)
             for (struct scalable_span *sp = tc->cls[c]; sp; sp = sp->next)
-                if (sp->cls != c || sp->size != class_size[c] || !sp->nfree || (sp->next && sp->next->prev != sp))
+                if (sp->cls != c || sp->size != class_size[c] || !sp->nfree || (sp->next && sp->next->prev != sp) ||
+                    (!sp->next && tc->clast[c] != sp))
                     FAIL("class list %u is broken", c);
     }
     struct gomem_scalable_stats st;
