@@ -607,10 +607,10 @@ static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc 
 static int span_index_reserve(struct scalable_tc *tc, size_t bytes)
 {
     size_t need = tc->nused + (bytes >> WIN_SHIFT) + 2;
-    if (need * 2 <= tc->nslots) /* at most half full: short probe runs */
+    if (need * 4 <= tc->nslots) /* at most a quarter full: short probe runs */
         return 0;
     size_t n = tc->nslots ? 2 * tc->nslots : 64;
-    while (need * 2 > n)
+    while (need * 4 > n)
         n *= 2;
     struct span_slot *t = calloc(n, sizeof *t);
     if (!t)
