@@ -587,8 +587,9 @@ static inline uint32_t span_block(const struct scalable_span *sp, uintptr_t x)
     return (uint32_t)(((uint64_t)(x - (uintptr_t)sp->base) * sp->inv) >> 32);
 }
 
-/* tc's span holding byte x in a block that is not broken, or NULL. */
-static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x)
+/* tc's span holding byte x in a block that is not broken, or NULL; the
+ * block's index in *blk. */
+static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk)
 {
     if (!tc->nslots)
         return NULL;
@@ -597,7 +598,7 @@ static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc 
     for (size_t i = slot_home(key, mask); tc->slots[i].key; i = (i + 1) & mask) {
         struct scalable_span *sp = tc->slots[i].sp;
         if (tc->slots[i].key == key && x - (uintptr_t)sp->base < span_bytes(sp) &&
-            AO_short_load(&sp->len[span_block(sp, x)]) != LEN_BROKEN)
+            AO_short_load(&sp->len[*blk = span_block(sp, x)]) != LEN_BROKEN)
             return sp;
     }
     return NULL;
@@ -1036,10 +1037,10 @@ static int spans_settle(gomem_scalable *s, uintptr_t x, size_t n)
     if (r <= 0)
         return r; /* refused, or no live block of a span: the tree's */
     for (struct scalable_tc *tc = s->tcs; tc; tc = tc->next) {
-        struct scalable_span *sp = tc->nspans ? span_find(tc, x) : NULL;
+        uint32_t i;
+        struct scalable_span *sp = tc->nspans ? span_find(tc, x, &i) : NULL;
         if (!sp)
             continue;
-        uint32_t i = (uint32_t)(((uint64_t)(x - (uintptr_t)sp->base) * sp->inv) >> 32);
         unsigned short l = AO_short_load(&sp->len[i]);
         if (l != LEN_BROKEN && x == (uintptr_t)sp->base + (uintptr_t)i * sp->size && n == l) {
             r = span_break(sp, i, 0); /* slack and bytes, in one */
@@ -1478,11 +1479,22 @@ static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_t
     }
 }
 
+/* span_put's rare ends: a span that had no free block is listed again;
+ * one with no live block left may go back. 0. */
+static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
+{
+    if (sp->nfree == 1 && !span_listed(tc, sp))
+        span_list_last(tc, sp);
+    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && (sp->prev || sp->next))
+        span_after_free(s, tc, sp);
+    return 0;
+}
+
 /* The owner frees block i of sp, which holds exactly n bytes: back to
  * the span's free list, lock-free (the sequence bump pairs fbytes with
- * mbytes for the readers of the counters). */
-static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
-                                     size_t n)
+ * mbytes for the readers of the counters). 0. */
+static SCALABLE_INLINE int span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
+                                    size_t n)
 {
     AO_t q = AO_load(&tc->seq);
     AO_store(&tc->seq, q + 1);
@@ -1492,11 +1504,9 @@ static SCALABLE_INLINE void span_put(gomem_scalable *s, struct scalable_tc *tc, 
     sp->nfree++;
     AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
     AO_store_release(&tc->seq, q + 2);
-    /* A span that had no free block is listed again. */
-    if (GOMEM__UNLIKELY(sp->nfree == 1) && !span_listed(tc, sp))
-        span_list_last(tc, sp);
-    if (GOMEM__UNLIKELY(sp->nfree + AO_load(&sp->nbroken) == sp->nblocks) && (sp->prev || sp->next))
-        span_after_free(s, tc, sp);
+    if (GOMEM__UNLIKELY(sp->nfree == 1 || sp->nfree + AO_load(&sp->nbroken) == sp->nblocks))
+        return span_put_after(s, tc, sp); /* a tail call: the callers save no register */
+    return 0;
 }
 
 /* An owner's free of [p, p + n) that starts in block i of its span sp and
@@ -1508,14 +1518,12 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
     if (n == 0)
         return -EINVAL;
     unsigned short l = AO_short_load(&sp->len[i]);
-    if (l == LEN_BROKEN && (sp = span_find(tc, (uintptr_t)p)) != NULL) {
+    if (l == LEN_BROKEN && (sp = span_find(tc, (uintptr_t)p, &i)) != NULL) {
         tc->hint = sp;
-        i = span_block(sp, (uintptr_t)p);
         l = AO_short_load(&sp->len[i]);
         if (l == n && (size_t)(p - sp->base) == (size_t)i * sp->size) {
-            span_put(s, tc, sp, i, n);
             GOMEM__POOL_FREED(p, n);
-            return 0;
+            return span_put(s, tc, sp, i, n);
         }
     } else if (l == LEN_BROKEN) {
         return scalable_give(s, tc, p, n, 1); /* the tree's or a chunk's */
@@ -1864,20 +1872,17 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     return scalable_give(s, tc, p, n, 1);
 }
 
-/* The owner's free of [p, p + n) starting in its span sp: the whole block
- * malloc gave goes back to the span's free list, lock-free; len[i] == n says
- * it is exactly that block (a free or broken block's len is more than
- * CMAX). Anything else there is span_free_slow's. */
-static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, void *p,
-                                        size_t n)
+/* The owner's free of [p, p + n) starting in block i of its span sp: the
+ * whole block malloc gave goes back to the span's free list, lock-free;
+ * len[i] == n says it is exactly that block (a free or broken block's len
+ * is more than CMAX). Anything else there is span_free_slow's. */
+static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
+                                        uint32_t i, void *p, size_t n)
 {
-    uintptr_t off = (uintptr_t)p - (uintptr_t)sp->base;
-    uint32_t i = (uint32_t)(((uint64_t)off * sp->inv) >> 32);
     unsigned l = AO_short_load(&sp->len[i]);
-    if (GOMEM__LIKELY(l == n && l - 1u < CMAX && off == (uintptr_t)i * sp->size)) {
-        span_put(s, tc, sp, i, n);
+    if (GOMEM__LIKELY(l == n && l - 1u < CMAX && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
         GOMEM__POOL_FREED(p, n);
-        return 0;
+        return span_put(s, tc, sp, i, n);
     }
     return span_free_slow(s, tc, sp, i, p, n);
 }
@@ -1887,7 +1892,7 @@ static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *t
 static GOMEM__NOINLINE int scalable_free_hint(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
                                               void *p, size_t n)
 {
-    return span_free_in(s, tc, sp, p, n);
+    return span_free_in(s, tc, sp, span_block(sp, (uintptr_t)p), p, n);
 }
 
 /* The owner's free of [p, p + n) outside its chunk and the span it last
@@ -1895,10 +1900,11 @@ static GOMEM__NOINLINE int scalable_free_hint(gomem_scalable *s, struct scalable
  * business. */
 static GOMEM__NOINLINE int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
 {
-    struct scalable_span *sp = span_find(tc, (uintptr_t)p);
+    uint32_t i;
+    struct scalable_span *sp = span_find(tc, (uintptr_t)p, &i);
     if (sp) {
         tc->hint = sp;
-        return span_free_in(s, tc, sp, p, n);
+        return span_free_in(s, tc, sp, i, p, n);
     }
     if (GOMEM__LIKELY(n != 0 && p)) {
         tc->stray++;
