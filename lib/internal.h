@@ -21,8 +21,12 @@
 #define GOMEM__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GOMEM__UNUSED __attribute__((unused))
 #define GOMEM__NOINLINE __attribute__((noinline))
+/* A hot entry point starts a cache line: where the linker happens to put
+ * it otherwise moved a pair's time by 10% from one build to the next. */
+#define GOMEM__HOT_ENTRY __attribute__((aligned(64)))
 #else
 #define GOMEM__NOINLINE
+#define GOMEM__HOT_ENTRY
 #define GOMEM__LIKELY(x) (x)
 #define GOMEM__UNLIKELY(x) (x)
 #define GOMEM__UNUSED

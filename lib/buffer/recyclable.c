@@ -101,7 +101,7 @@ static GOMEM__NOINLINE void *recyclable_next_slow(gomem_recyclable *rm, size_t n
  * overflow into the next one is reported by memcheck and ASan. The usual
  * call finds room in both lists: one test each, then the backing's
  * allocation and appends in one call. */
-GOMEM_API void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
+GOMEM_API GOMEM__HOT_ENTRY void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
 {
     size_t size;
     if (GOMEM__LIKELY(rm && n - 1 < SIZE_MAX - GOMEM__REDZONE && rm->nowned < rm->capowned &&

@@ -1772,7 +1772,7 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
 
 /* The owner's fast path: the thread's last allocator, and a free block in
  * a span of the class (once the thread uses spans), or room in its chunk. */
-GOMEM_API void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
+GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
 {
 #ifdef GOMEM__DEBUG
     return scalable_malloc_debug(s, n);
@@ -1838,7 +1838,7 @@ static GOMEM__NOINLINE void *scalable_rm_next_slow(gomem_recyclable *rm, size_t 
 }
 
 /* The fast path calls nothing, so it saves no register. */
-void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size)
+GOMEM__HOT_ENTRY void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size)
 {
     gomem_scalable *s = rm->pool;
     size_t alloc_n = n + GOMEM__REDZONE;
@@ -1953,7 +1953,7 @@ static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalabl
     return scalable_free_slow(s, p, n);
 }
 
-GOMEM_API int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
+GOMEM_API GOMEM__HOT_ENTRY int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
 #ifdef GOMEM__DEBUG
     return scalable_free_debug(s, p, n);
