@@ -1961,9 +1961,10 @@ GOMEM_API GOMEM__HOT_ENTRY int gomem_scalable_free(gomem_scalable *s, void *p, s
     if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
         AO_t x = (AO_t)p;
-        /* The last bytes taken from the chunk go back to its tail. */
+        /* The last bytes taken from the chunk go back to its tail (low <=
+         * x < cur: low never passes cur). */
         AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
-        if (GOMEM__LIKELY(cur - x == n && x < cur && x >= low && !np)) {
+        if (GOMEM__LIKELY(cur - x == n && x - low < cur - low && !np)) {
             AO_t q = AO_load(&tc->seq);
             AO_store(&tc->seq, q + 1);
             AO_nop_write();
