@@ -1942,6 +1942,21 @@ static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalabl
         GOMEM__POOL_FREED(p, n);
         return 0;
     }
+    /* The first of such a batch, with nothing pending: inside [low,
+     * cur) and short of cur (0 < n < cur - x), so it meets no free byte.
+     * It becomes the one pending block. */
+    if (GOMEM__LIKELY(np == 0 && x - low < cur - low && n - 1 < cur - x - 1)) {
+        AO_t q = AO_load(&tc->seq);
+        AO_store(&tc->seq, q + 1);
+        AO_nop_write();
+        AO_store(&tc->pend[0][0], x);
+        AO_store(&tc->pend[0][1], x + n);
+        AO_store(&tc->npend, 1);
+        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+        AO_store_release(&tc->seq, q + 2);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
     /* Outside [low, cur) of the chunk (another chunk's bytes, or the
      * tree's): straight to the lock, without the pending blocks. */
     if (GOMEM__LIKELY(n != 0 && p) && (x < low || x >= cur)) {
