@@ -180,12 +180,12 @@ struct scalable_tc {
      * lock, by the owner, so others read them under the lock. */
     struct scalable_span *cls[NCLS];   /* spans with free blocks, per class */
     struct scalable_span *clast[NCLS]; /* the last of each list (when cls[c] is not NULL) */
-    struct scalable_span *hint;      /* the span the owner last freed into, or NULL */
-    size_t cmax;                     /* CMAX once the thread uses spans, else 0 (the owner's) */
-    size_t stray;                    /* the owner's frees the tree took since the chunk's refill */
-    struct scalable_span *spans;     /* every span of the thread */
-    size_t ndead;                    /* spans whose last block broke since span_new looked (under the lock) */
-    struct span_slot *slots;         /* index: 64 KiB window -> spans */
+    struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
+    size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
+    size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
+    struct scalable_span *spans;       /* every span of the thread */
+    size_t ndead;                      /* spans whose last block broke since span_new looked (under the lock) */
+    struct span_slot *slots;           /* index: 4 KiB window -> spans */
     size_t nslots, nused, nspans;
 } __attribute__((aligned(64))); /* whole cache lines (allocated so, too) */
 
