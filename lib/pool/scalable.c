@@ -6,9 +6,10 @@
  * Requests up to CMAX (4 KiB) come from the thread's chunk until its
  * frees stray: when STRAY of them over one chunk went to the tree (out of
  * order beyond what it holds back, or of older chunks), its small
- * requests come from its spans from the next refill on ("spans" below): runs carved from an arena's offset allocator, cut into blocks
- * of one class size, whose len[] says exactly which bytes are handed out.
- * The owner's malloc pops a free block, the owner's free of a whole block
+ * requests come from its spans from the next refill on ("spans" below):
+ * runs carved from an arena's offset allocator, cut into blocks of one
+ * class size, whose len[] says exactly which bytes are handed out. The
+ * owner's malloc pops a free block, the owner's free of a whole block
  * pushes it back, with no lock; anything else that meets a span takes the
  * lock, refuses what meets free bytes and breaks the live blocks it meets
  * (their slack goes to the tree), then goes on as below. Larger requests
