@@ -252,16 +252,27 @@ static void scalable_resize(gomem_scalable *s, size_t capacity, size_t count)
 }
 
 /* The owner's side of its cache's sequence lock: plain stores (the only
- * writer), ordered for the readers by the write barriers. */
-static inline void tc_begin(struct scalable_tc *tc)
+ * writer), ordered for the readers by the write barriers. tc_begin makes
+ * the sequence odd and returns it as it was. */
+static inline AO_t tc_begin(struct scalable_tc *tc)
 {
-    AO_store(&tc->seq, AO_load(&tc->seq) + 1);
+    AO_t q = AO_load(&tc->seq);
+    AO_store(&tc->seq, q + 1);
     AO_nop_write();
+    return q;
 }
 
 static inline void tc_end(struct scalable_tc *tc)
 {
     AO_store_release(&tc->seq, AO_load(&tc->seq) + 1);
+}
+
+/* tc_end for a change that tc_begin began at q and that gave back n
+ * bytes: counted in fbytes before the sequence is even again. */
+static inline void tc_end_freed(struct scalable_tc *tc, AO_t q, size_t n)
+{
+    AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
+    AO_store_release(&tc->seq, q + 2);
 }
 
 static inline unsigned char *tc_cur(struct scalable_tc *tc)
@@ -1510,14 +1521,11 @@ static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc 
 static SCALABLE_INLINE int span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
                                     size_t n)
 {
-    AO_t q = AO_load(&tc->seq);
-    AO_store(&tc->seq, q + 1);
-    AO_nop_write();
+    AO_t q = tc_begin(tc);
     AO_short_store(&sp->len[i], (unsigned short)(LEN_FREE | sp->head));
     sp->head = i;
     sp->nfree++;
-    AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-    AO_store_release(&tc->seq, q + 2);
+    tc_end_freed(tc, q, n);
     if (GOMEM__UNLIKELY(sp->nfree == 1 || sp->nfree + AO_load(&sp->nbroken) == sp->nblocks))
         return span_put_after(s, tc, sp); /* a tail call: the callers save no register */
     return 0;
@@ -1942,17 +1950,14 @@ static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalabl
      * low, and 0 < n <= cur - x. It extends the block, or reaches cur
      * and takes the block back to the tail. */
     if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x)) {
-        AO_t q = AO_load(&tc->seq);
-        AO_store(&tc->seq, q + 1);
-        AO_nop_write();
+        AO_t q = tc_begin(tc);
         if (n == cur - x) {
             AO_store(&tc->cur, AO_load(&tc->pend[0][0]));
             AO_store(&tc->npend, 0);
         } else {
             AO_store(&tc->pend[0][1], x + n);
         }
-        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-        AO_store_release(&tc->seq, q + 2);
+        tc_end_freed(tc, q, n);
         GOMEM__POOL_FREED(p, n);
         return 0;
     }
@@ -1960,14 +1965,11 @@ static GOMEM__NOINLINE int scalable_free_chunk(gomem_scalable *s, struct scalabl
      * cur) and short of cur (0 < n < cur - x), so it meets no free byte.
      * It becomes the one pending block. */
     if (GOMEM__LIKELY(np == 0 && x - low < cur - low && n - 1 < cur - x - 1)) {
-        AO_t q = AO_load(&tc->seq);
-        AO_store(&tc->seq, q + 1);
-        AO_nop_write();
+        AO_t q = tc_begin(tc);
         AO_store(&tc->pend[0][0], x);
         AO_store(&tc->pend[0][1], x + n);
         AO_store(&tc->npend, 1);
-        AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-        AO_store_release(&tc->seq, q + 2);
+        tc_end_freed(tc, q, n);
         GOMEM__POOL_FREED(p, n);
         return 0;
     }
@@ -1994,24 +1996,18 @@ GOMEM_API GOMEM__HOT_ENTRY int gomem_scalable_free(gomem_scalable *s, void *p, s
          * x < cur: low never passes cur). */
         AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
         if (GOMEM__LIKELY(cur - x == n && x - low < cur - low && !np)) {
-            AO_t q = AO_load(&tc->seq);
-            AO_store(&tc->seq, q + 1);
-            AO_nop_write();
+            AO_t q = tc_begin(tc);
             AO_store(&tc->cur, x);
-            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-            AO_store_release(&tc->seq, q + 2);
+            tc_end_freed(tc, q, n);
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
         /* The next of a batch freed in order extends the one pending
          * block (scalable_free_chunk says why that is exact). */
         if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
-            AO_t q = AO_load(&tc->seq);
-            AO_store(&tc->seq, q + 1);
-            AO_nop_write();
+            AO_t q = tc_begin(tc);
             AO_store(&tc->pend[0][1], x + n); /* stops short of cur */
-            AO_store(&tc->fbytes, AO_load(&tc->fbytes) + n);
-            AO_store_release(&tc->seq, q + 2);
+            tc_end_freed(tc, q, n);
             GOMEM__POOL_FREED(p, n);
             return 0;
         }
