@@ -119,6 +119,13 @@ static inline unsigned len_live(unsigned l)
     return l < LEN_FREE ? l : 0;
 }
 
+/* A block's len l says it is live with exactly n bytes handed out (a
+ * free or broken block's len is more than CMAX, so no n matches it). */
+static inline int len_is(unsigned l, size_t n)
+{
+    return l == n && l - 1u < CMAX;
+}
+
 /* 16..128 by 16, then four steps per power of two up to 4096. */
 static const unsigned short class_size[NCLS] = {16,   32,   48,   64,   80,   96,   112,  128,  160,  192,
                                                 224,  256,  320,  384,  448,  512,  640,  768,  896,  1024,
@@ -1067,7 +1074,7 @@ static int spans_settle(gomem_scalable *s, uintptr_t x, size_t n)
         if (!sp)
             continue;
         unsigned short l = AO_short_load(&sp->len[i]);
-        if (l != LEN_BROKEN && x == (uintptr_t)sp->base + (uintptr_t)i * sp->size && n == l) {
+        if (len_is(l, n) && x == (uintptr_t)sp->base + (uintptr_t)i * sp->size) {
             r = span_break(sp, i, 0); /* slack and bytes, in one */
             return r ? r : 1;
         }
@@ -1543,7 +1550,7 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
     if (l == LEN_BROKEN && (sp = span_find(tc, (uintptr_t)p, &i)) != NULL) {
         tc->hint = sp;
         l = AO_short_load(&sp->len[i]);
-        if (l == n && (size_t)(p - sp->base) == (size_t)i * sp->size) {
+        if (len_is(l, n) && (size_t)(p - sp->base) == (size_t)i * sp->size) {
             GOMEM__POOL_FREED(p, n);
             return span_put(s, tc, sp, i, n);
         }
@@ -1895,14 +1902,14 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
 }
 
 /* The owner's free of [p, p + n) starting in block i of its span sp: the
- * whole block malloc gave goes back to the span's free list, lock-free;
- * len[i] == n says it is exactly that block (a free or broken block's len
- * is more than CMAX). Anything else there is span_free_slow's. */
+ * whole block malloc gave goes back to the span's free list, lock-free,
+ * when len[i] says it is exactly that block (len_is). Anything else there
+ * is span_free_slow's. */
 static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
                                         uint32_t i, void *p, size_t n)
 {
     unsigned l = AO_short_load(&sp->len[i]);
-    if (GOMEM__LIKELY(l == n && l - 1u < CMAX && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
+    if (GOMEM__LIKELY(len_is(l, n) && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
         GOMEM__POOL_FREED(p, n);
         return span_put(s, tc, sp, i, n);
     }

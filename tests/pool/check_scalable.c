@@ -656,6 +656,47 @@ START_TEST(test_spans)
 }
 END_TEST
 
+/* A span carved over broken blocks of another: a free there that starts in
+ * the old span's broken block finds the new span, and a free block of it
+ * is refused even when n equals that block's len encoding (LEN_FREE |
+ * next), which once passed for a live block's length there. */
+START_TEST(test_span_over_broken)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    gomem__scalable_spans(s, 1);
+    unsigned char *x[16];
+    for (int i = 0; i < 16; i++) /* one span of class 4096: 16 blocks */
+        ck_assert_ptr_nonnull(x[i] = gomem_scalable_malloc(s, 4096));
+    for (int i = 1; i < 16; i++)
+        ck_assert_ptr_eq(x[i], x[0] + 4096 * i);
+    /* A middle breaks each of blocks 0..13, then their sides go: 56 KiB
+     * of the old span are the tree's, free. */
+    for (int i = 0; i < 14; i++) {
+        ck_assert_int_eq(gomem_scalable_free(s, x[i] + 100, 100), 0);
+        ck_assert_int_eq(gomem_scalable_free(s, x[i], 100), 0);
+        ck_assert_int_eq(gomem_scalable_free(s, x[i] + 200, 4096 - 200), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* A new span of class 16 is carved there; its block 1 is free. */
+    unsigned char *t = gomem_scalable_malloc(s, 16);
+    ck_assert_ptr_eq(t, x[0]);
+    ck_assert_int_eq(gomem_scalable_free(s, x[15], 4096), 0);
+    for (size_t k = 0; k <= 256; k++) {
+        /* Taken and freed again, x[15] makes the old span the hint. */
+        ck_assert_ptr_eq(gomem_scalable_malloc(s, 4096), x[15]);
+        ck_assert_int_eq(gomem_scalable_free(s, x[15], 4096), 0);
+        ck_assert_int_eq(gomem_scalable_free(s, t + 16, 0x8000 + k), -EINVAL);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 16 + 4096);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, t, 16), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, x[14], 4096), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* A thread whose frees stray from the order it allocated in (to the
  * tree, past the blocks it holds back, or of older chunks) turns to spans
  * at its next refill; in order and inside a chunk, it keeps its chunk. */
@@ -1152,6 +1193,7 @@ int main(void)
 #else
     (void)test_pending_in_order;
     (void)test_spans;
+    (void)test_span_over_broken;
     (void)test_spans_threads;
     (void)test_spans_switch;
 #endif
@@ -1160,6 +1202,7 @@ int main(void)
     tcase_add_test(tc, test_cross_thread);
 #ifndef GOMEM__DEBUG
     tcase_add_test(tc, test_spans);
+    tcase_add_test(tc, test_span_over_broken);
     tcase_add_test(tc, test_spans_threads);
     tcase_add_test(tc, test_spans_switch);
 #endif
