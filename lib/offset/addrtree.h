@@ -196,9 +196,9 @@ static inline void gomem__at_longer(struct gomem__block *b)
  * its leaf and the others come close. */
 static inline void gomem__at_shrank(struct gomem__block *b)
 {
-    const struct gomem__at_node *h = &b->leaf->h;
+    struct gomem__at_node *h = &b->leaf->h;
     if ((h->arg == b) | (h->arg2 == b)) /* one branch, not two */
-        gomem__at_lower(&b->leaf->h, b, b->len);
+        gomem__at_lower(h, b, b->len);
 }
 
 /* The lowest-addressed block of at least n bytes, or NULL. */
