@@ -2,6 +2,7 @@
  * GoMem's random workload (about 1,000 live blocks of 16..16384 bytes in a
  * 64 MiB range) and the same at high load (about 950 live in 8 MiB, where
  * refusals measure fragmentation), beside a bump pointer (the floor). */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,44 +10,81 @@
 #include "gomem.h"
 #include "offset/offset.h"
 
+/* A contender as the loops call it. The white-box build drives the
+ * variants' own calls (void handles); the installed gomem-bench calls the
+ * public ones of libgomem.so, reached as bench_pool.c reaches the
+ * allocators it measures: through pointers that dlsym returned, one
+ * indirect call per operation, like every peer in this program. */
+#ifdef GOMEM_BENCH_WHITEBOX
+typedef void handle_t;
+#else
+typedef gomem_allocator handle_t;
+#endif
+
+struct variant {
+    const char *name;
+    handle_t *(*create)(size_t size);
+    void (*destroy)(handle_t *t);
+    int (*alloc)(handle_t *t, size_t n, size_t *off);
+    int (*release)(handle_t *t, size_t off, size_t n);
+    size_t (*depth)(const handle_t *t); /* NULL: not known */
+};
+
 #ifdef GOMEM_BENCH_WHITEBOX
 /* bench/gomem-bench-whitebox: both variants, whatever configure chose. */
-static const struct gomem__offset_ops *const variants[] = {&gomem__segfit_ops, &gomem__avl_ops};
+static struct variant variants[2];
+
+static void variants_load(void)
+{
+    const struct gomem__offset_ops *const ops[] = {&gomem__segfit_ops, &gomem__avl_ops};
+    for (size_t v = 0; v < 2; v++)
+        variants[v] = (struct variant){ops[v]->name, ops[v]->create, ops[v]->destroy,
+                                       ops[v]->alloc, ops[v]->release, ops[v]->depth};
+}
 #else
-/* The installed gomem-bench links libgomem.so: the variant it was built
- * as, through the public calls, under that variant's name. */
-static void *public_create(size_t s) { return gomem_allocator_new(s); }
-static void public_destroy(void *t) { gomem_allocator_destroy(t); }
-static int public_alloc(void *t, size_t n, size_t *o) { return gomem_allocator_alloc(t, n, o); }
-static int public_release(void *t, size_t o, size_t n) { return gomem_allocator_free(t, o, n); }
-static size_t public_depth(const void *t) { (void)t; return 0; }
-static struct gomem__offset_ops public_ops = {
-    "", 0, public_create, public_destroy, public_alloc, public_release,
-    NULL, NULL, NULL, NULL, NULL, NULL, public_depth};
-static const struct gomem__offset_ops *const variants[] = {&public_ops};
+/* The variant libgomem.so was built as, under that variant's name. */
+static struct variant variants[] = {
+    {"", gomem_allocator_new, gomem_allocator_destroy, gomem_allocator_alloc, gomem_allocator_free, NULL}};
+
+#define VARIANT_LOAD(field, fn) \
+    do {                                                               \
+        void *f_ = dlsym(RTLD_DEFAULT, #fn);                           \
+        if (f_)                                                        \
+            *(void **)&variants[0].field = f_;                         \
+    } while (0)
+
+static void variants_load(void)
+{
+    variants[0].name = bench_offset_variant();
+    VARIANT_LOAD(alloc, gomem_allocator_alloc);
+    VARIANT_LOAD(release, gomem_allocator_free);
+}
 #endif
 
 /* The random workload's own cost: a bump pointer that wraps and never frees. */
 static size_t harness_top;
-static void *harness_create(size_t s) { (void)s; harness_top = 0; return &harness_top; }
-static void harness_destroy(void *t) { (void)t; }
-static int harness_alloc(void *t, size_t n, size_t *o)
+static handle_t *harness_create(size_t s)
 {
-    size_t *top = t;
+    (void)s;
+    harness_top = 0;
+    return (handle_t *)&harness_top;
+}
+static void harness_destroy(handle_t *t) { (void)t; }
+static int harness_alloc(handle_t *t, size_t n, size_t *o)
+{
+    size_t *top = (size_t *)t;
     *o = *top;
     *top = (*top + n) & ((64u << 20) - 1);
     return 0;
 }
-static int harness_release(void *t, size_t o, size_t n) { (void)t; (void)o; (void)n; return 0; }
-static size_t harness_depth(const void *t) { (void)t; return 0; }
-static const struct gomem__offset_ops harness = {
-    "bump pointer", 0, harness_create, harness_destroy, harness_alloc, harness_release,
-    NULL, NULL, NULL, NULL, NULL, NULL, harness_depth};
+static int harness_release(handle_t *t, size_t o, size_t n) { (void)t; (void)o; (void)n; return 0; }
+static const struct variant harness = {"bump pointer", harness_create, harness_destroy, harness_alloc,
+                                       harness_release, NULL};
 
 #define PAIRS 2000000
 
 struct pair_job {
-    const struct gomem__offset_ops *v;
+    const struct variant *v;
     const size_t *sizes; /* PAIRS sizes, cycled */
     size_t nsizes;
 };
@@ -54,7 +92,7 @@ struct pair_job {
 static double pair_run(void *arg)
 {
     const struct pair_job *j = arg;
-    void *t = j->v->create(1 << 20);
+    handle_t *t = j->v->create(1 << 20);
     size_t off, sum = 0;
     uint64_t t0 = bench_now_ns();
     for (size_t i = 0, k = 0; i < PAIRS; i++) {
@@ -95,7 +133,7 @@ static double bump_run(void *arg)
 #define RANDOM_LIVE_MAX 1000
 
 struct random_job {
-    const struct gomem__offset_ops *v;
+    const struct variant *v;
     size_t range;  /* the managed range */
     size_t target; /* live blocks the run hovers around (<= RANDOM_LIVE_MAX) */
     long failed;   /* allocations refused */
@@ -123,7 +161,7 @@ static uint64_t random_next(uint64_t *s)
 static double random_run(void *arg)
 {
     struct random_job *j = arg;
-    void *t = j->v->create(j->range);
+    handle_t *t = j->v->create(j->range);
     static size_t off[4 * RANDOM_LIVE_MAX], len[4 * RANDOM_LIVE_MAX];
     size_t live = 0;
     uint64_t rng = 42;
@@ -148,7 +186,7 @@ static double random_run(void *arg)
             off[k] = off[live];
             len[k] = len[live];
         }
-        if (j->sample && i % 1000 == 0) {
+        if (j->sample && j->v->depth && i % 1000 == 0) {
             size_t d = j->v->depth(t);
             if (d > j->depth)
                 j->depth = d;
@@ -179,9 +217,7 @@ void bench_offset(void)
         {"pair sizes cycling 64..8192", cycle, ncycle},
     };
 
-#ifndef GOMEM_BENCH_WHITEBOX
-    public_ops.name = bench_offset_variant();
-#endif
+    variants_load();
     bench_section("offset allocator: ns per alloc+free pair (ratio vs bump pointer)");
     for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
         if (!bench_wanted(pairs[p].name))
@@ -190,8 +226,8 @@ void bench_offset(void)
         double base = bench_measure(bump_run, &bump);
         bench_row(pairs[p].name, "bump pointer", base, "ns", base);
         for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-            struct pair_job j = {variants[v], pairs[p].sizes, pairs[p].n};
-            bench_row(pairs[p].name, variants[v]->name, bench_measure(pair_run, &j), "ns", base);
+            struct pair_job j = {&variants[v], pairs[p].sizes, pairs[p].n};
+            bench_row(pairs[p].name, variants[v].name, bench_measure(pair_run, &j), "ns", base);
         }
     }
 
@@ -211,15 +247,15 @@ void bench_offset(void)
         struct random_job h = {&harness, randoms[w].range, randoms[w].target, 0, 0, 0};
         bench_row("ns/op (bump pointer, never frees)", harness.name, bench_measure(random_run, &h), "ns", 0);
         for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-            struct random_job j = {variants[v], randoms[w].range, randoms[w].target, 0, 0, 0};
+            struct random_job j = {&variants[v], randoms[w].range, randoms[w].target, 0, 0, 0};
             double ns = bench_measure(random_run, &j);
             long failed = j.failed;
-            struct random_job d = {variants[v], randoms[w].range, randoms[w].target, 0, 0, 1};
+            struct random_job d = {&variants[v], randoms[w].range, randoms[w].target, 0, 0, 1};
             random_run(&d);
-            bench_row(randoms[w].row, variants[v]->name, ns, "ns", 0);
-            printf("  %-34s %-16s %10ld\n", "  refused allocations", variants[v]->name, failed);
+            bench_row(randoms[w].row, variants[v].name, ns, "ns", 0);
+            printf("  %-34s %-16s %10ld\n", "  refused allocations", variants[v].name, failed);
 #ifdef GOMEM_BENCH_WHITEBOX
-            printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v]->name, d.depth);
+            printf("  %-34s %-16s %10zu\n", "  largest depth seen", variants[v].name, d.depth);
 #endif
         }
     }
