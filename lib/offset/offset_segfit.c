@@ -40,18 +40,22 @@ struct gomem__segfit {
     struct gomem__sc_map map; /* bit c: head[c] != &nil */
     block_t **head;           /* nclass lists, each ending at &nil */
     block_t nil;
-    /* The last alloc carved [last_off, last_off + last_n) from the start of
-     * last, the head of its class, and left it there: its class and the
-     * tree's maxima are settled by the next call (seg_settle), unless that
-     * call frees exactly that range again (an alloc+free pair, GoMem's
-     * borrow), which only puts the bytes back. */
-    block_t *last;
+    /* What runs of pairs and of allocs of one size leave, in two states of
+     * one block, hot (NULL: none), so that a pair stores no pointer the
+     * next one must load back:
+     *  - taken: the last alloc took [last_off, last_off + last_n) from the
+     *    start of hot, the head of its class, and has not carved it yet:
+     *    hot still starts at last_off and free counts those bytes. The
+     *    next call carves them (seg_settle) and files hot where its new
+     *    length belongs, unless that call frees exactly that range again
+     *    (an alloc+free pair, GoMem's borrow), which only forgets them;
+     *  - not taken: that free left everything as before the alloc: an
+     *    alloc of last_n again takes from hot without a search, and so may
+     *    one of another size (seg_again_fits). */
+    block_t *hot;
+    unsigned taken; /* 1 only with hot set */
     size_t last_off, last_n;
-    size_t last_first; /* last's offset when it was filed (its first carve) */
-    /* That free left everything as before the alloc: an alloc of last_n
-     * again takes again without a search, and so may one of another size
-     * (seg_again_fits). */
-    block_t *again;
+    size_t last_first; /* hot's offset when it was filed (its first carve) */
     /* The last free joined the block grown at its end and left it there:
      * its key in leaf grown_leaf (at grown_idx), its class and the maxima
      * still fit its old length. The next call settles it (seg_settle),
@@ -125,18 +129,29 @@ static inline void seg_refile(struct gomem__segfit *t, block_t *b)
     seg_push(t, b);
 }
 
-/* File the block the last alloc carved, or the last free grew, where its
- * new length (and end) belongs. Every
- * call but free_size, size and foreach_free (which read only offsets and
- * lengths) does this first, so the policy is as if it happened in alloc. */
+/* b was carved at its start since it was filed: file it where its new
+ * length belongs. */
+static inline void seg_file_carved(struct gomem__segfit *t, block_t *b)
+{
+    if (seg_class(b->len) != b->cls)
+        seg_refile(t, b);
+    gomem__at_shrank(b);
+}
+
+/* Carve the block the last alloc took from, or file the block the last
+ * free grew, where its new length (and end) belongs. Every call but
+ * free_size and size does this first, so the policy is as if it happened
+ * in alloc. */
 static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
 {
-    block_t *b = t->last;
-    if (b) {
-        t->last = NULL;
-        if (seg_class(b->len) != b->cls)
-            seg_refile(t, b);
-        gomem__at_shrank(b);
+    block_t *b = t->hot;
+    if (t->taken) {
+        t->taken = 0;
+        t->hot = NULL;
+        b->off += t->last_n;
+        b->len -= t->last_n;
+        t->free -= t->last_n;
+        seg_file_carved(t, b);
     }
     b = t->grown;
     if (b) {
@@ -150,7 +165,7 @@ static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
 /* Most calls find nothing pending: test that here, file out of line. */
 static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
 {
-    if (t->last || t->grown)
+    if (t->taken || t->grown)
         seg_settle_pending(t);
 }
 
@@ -204,16 +219,15 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
     return 0;
 }
 
-/* Carve 0 < n < b->len bytes from b's start into *off and remember them
- * (last_*) for a free of exactly them. */
-static inline void seg_carve(struct gomem__segfit *t, block_t *b, size_t n, size_t *off)
+/* Take 0 < n < b->len bytes from the start of b, the head of its class,
+ * into *off, and leave the carve pending (hot, taken). */
+static inline void seg_take(struct gomem__segfit *t, block_t *b, size_t n, size_t *off)
 {
     *off = b->off;
-    t->free -= n;
     t->last_off = t->last_first = b->off;
     t->last_n = n;
-    b->off += n;
-    b->len -= n;
+    t->hot = b;
+    t->taken = 1;
 }
 
 static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size_t *off)
@@ -222,8 +236,9 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    block_t *b = t->again;
-    t->again = NULL;
+    block_t *b = t->taken ? NULL : t->hot; /* as a pair left it */
+    if (b)
+        t->hot = NULL;
     if (!b || (n != t->last_n && !seg_again_fits(t, b, n))) {
         seg_settle(t);
         b = seg_choose(t, n);
@@ -237,35 +252,38 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    seg_carve(t, b, n, off);
-    if (!seg_is_head(t, b)) { /* file it now, as the policy says */
-        seg_refile(t, b);
-        gomem__at_shrank(b);
-    } else {
-        t->last = b;
+    if (seg_is_head(t, b)) {
+        seg_take(t, b, n, off);
+        return 0;
     }
+    *off = b->off; /* carve and file it now, as the policy says */
+    t->free -= n;
+    b->off += n;
+    b->len -= n;
+    seg_refile(t, b);
+    gomem__at_shrank(b);
     return 0;
 }
 
 static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, size_t n)
 {
     size_t end;
-    block_t *c = t->last;
-    if (c && off == t->last_off && n == t->last_n) {
-        /* [off, off + n) was carved from c's start and nothing changed
-         * since: it is allocated, c starts at its end and no free block
-         * ends at off. After c's first carve that is a pair
-         * (gomem__segfit_free); after several, c is filed now. */
-        c->off = off;
-        c->len += n;
-        t->free += n;
+    block_t *c = t->hot;
+    if (t->taken && off == t->last_off && n == t->last_n) {
+        /* [off, off + n) is the pending take from c's start: forget it.
+         * After c's first carve that is a pair (gomem__segfit_free); after
+         * several, the ones made are filed now. */
+        t->taken = 0;
+        t->hot = NULL;
+        seg_file_carved(t, c);
         seg_settle(t);
         return 0;
     }
     /* Any other pending carve is filed after the descent below, which it
      * cannot change (it moves no key): the descent's loads need not wait
-     * for it. */
-    t->again = NULL;
+     * for it. A block a pair left is no longer as it was. */
+    if (!t->taken)
+        t->hot = NULL;
     /* A free that only grows t->grown further went the short path
      * (gomem__segfit_free); any other files it first: it moves a key. */
     if (t->grown)
@@ -274,7 +292,7 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
-    if (t->last) /* t->grown is settled */
+    if (t->taken) /* t->grown is settled */
         seg_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
     if (s && s->off < end)
@@ -324,50 +342,46 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
  * goes on to those. */
 int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 {
-    block_t *b = t->again, *c = t->last;
-    if (b) {
-        if (off && n - 1 < b->len - 1 && seg_is_head(t, b) &&
-            (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls)) {
-            /* The block a pair gave back, which the policy picks again
-             * (seg_again_fits): carved, and left pending. */
-            t->again = NULL;
-            seg_carve(t, b, n, off);
-            t->last = b;
+    block_t *b = t->hot;
+    if (b && off) {
+        if (!t->taken) {
+            if (n - 1 < b->len - 1 && seg_is_head(t, b) &&
+                (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls)) {
+                /* The block a pair gave back, which the policy picks
+                 * again (seg_again_fits): taken from, the carve left
+                 * pending. */
+                seg_take(t, b, n, off);
+                return 0;
+            }
+        } else if (n == t->last_n && b->len - n > n && seg_class(b->len - n) == b->cls) {
+            /* The last alloc took n bytes (n > 0) from b, the head of its
+             * class, and nothing changed since: once carved, b is still
+             * filed where its length belongs, every list and bit is as it
+             * was, so the policy picks b again and n bytes remain after
+             * it. Carve the last take, and leave this one pending. */
+            b->off += n;
+            b->len -= n;
+            t->free -= n;
+            *off = b->off;
+            t->last_off = b->off;
             return 0;
         }
-    } else if (c && n == t->last_n && off && c->len > n && seg_class(c->len) == c->cls) {
-        /* The last alloc took n bytes (n > 0) from c, the head of its
-         * class, and nothing changed since but c's start: c is still
-         * filed where its length belongs, every list and bit is as it
-         * was, so the policy picks c again. Carve it again; it stays
-         * pending. */
-        *off = c->off;
-        t->free -= n;
-        t->last_off = c->off;
-        c->off += n;
-        c->len -= n;
-        return 0;
     }
     return seg_alloc_any(t, n, off);
 }
 
 int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 {
-    block_t *c = t->last;
-    if (c && off == t->last_off && n == t->last_n && off == t->last_first) { /* a pair */
-        c->off = off;
-        c->len += n;
-        t->free += n;
-        t->last = NULL;
-        t->again = c;
+    if (t->taken && off == t->last_off && n == t->last_n && off == t->last_first) {
+        t->taken = 0; /* a pair: hot is as it was filed */
         return 0;
     }
-    c = t->grown;
-    if (!t->last && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+    block_t *c = t->grown;
+    if (!t->taken && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
         /* In address order: [off, off + n) starts where c ends and ends
          * before the next free block (n >= 1; no overflow: grown_next <=
          * size): it is allocated, and joins c only. */
-        t->again = NULL;
+        t->hot = NULL;
         c->len += n;
         t->free += n;
         return 0;
@@ -377,7 +391,7 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 
 size_t gomem__segfit_free_size(const struct gomem__segfit *t)
 {
-    return t->free;
+    return t->taken ? t->free - t->last_n : t->free;
 }
 
 size_t gomem__segfit_size(const struct gomem__segfit *t)
@@ -392,7 +406,8 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->head, &t->nclass, size);
     if (r)
         return r;
-    t->last = t->again = t->grown = NULL;
+    t->hot = t->grown = NULL;
+    t->taken = 0;
     seg_init_range(t, size);
     return 0;
 }
@@ -400,7 +415,10 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
 int gomem__segfit_foreach_free(const struct gomem__segfit *t, gomem_allocator_visit_fn fn,
                                void *arg)
 {
-    return fn ? gomem__at_foreach(&t->at, fn, arg) : -EINVAL;
+    if (!fn)
+        return -EINVAL;
+    seg_settle((struct gomem__segfit *)t); /* changes no answer: see above */
+    return gomem__at_foreach(&t->at, fn, arg);
 }
 
 size_t gomem__segfit_depth(const struct gomem__segfit *t)

@@ -698,6 +698,10 @@ static void run_model(const struct gomem__offset_ops *v, uint64_t seed, long ste
                 offs[got] = off;
                 lens[got++] = n;
                 allocs++;
+                /* free_size settles nothing: it counts what is pending. */
+                REQUIRE(v->free_size(t) == model_bytes(&m),
+                        "%s seed %#llx step %ld: free_size %zu during a run, model %zu", v->name,
+                        (unsigned long long)seed, step, v->free_size(t), model_bytes(&m));
             }
             if (got && test_range(&rng, 0, 2) == 0) {
                 /* The last one back at once (a pair after several carves),
