@@ -33,23 +33,25 @@ struct gomem__avl {
     size_t nclass;            /* classes that lengths up to size use */
     struct gomem__sc_map map; /* bit c: root[c] != NULL */
     block_t **root;           /* nclass trees */
-    /* The last alloc carved [last_off, last_off + last_n) from the start of
-     * last and left it filed under its old key (key_off, key_len below):
-     * the next call files it under its new one first (avl_settle), unless
-     * that call frees exactly that range again (an alloc+free pair,
-     * GoMem's borrow), which gives it back its old key, or allocates again
-     * (see key_n). */
-    block_t *last;
+    /* The block the last allocs took from, filed under its old key
+     * (key_off, key_len below), or NULL. While taken, the last alloc took
+     * [last_off, last_off + last_n) from its start and has not carved it
+     * yet (hot starts at last_off, free counts those bytes), and earlier
+     * ones may have carved it: the next call carves and files it under its
+     * new key first (avl_settle), unless that call frees exactly that range
+     * again (an alloc+free pair, GoMem's borrow), which only forgets the
+     * take, or allocates again (see key_n). Not taken, hot is as filed: a
+     * pair gave it back. A pair so stores nothing the next one must load
+     * back. */
+    block_t *hot;
+    unsigned taken; /* 1 only with hot set */
     size_t last_off, last_n;
-    /* last is filed under (key_off, key_len), where the search for key_n
+    /* hot is filed under (key_off, key_len), where the search for key_n
      * bytes found it: every other block of at least key_n bytes has at
-     * least key_len (best fit), so while last is pending and shorter than
-     * key_len, it is the best fit for any n >= key_n it holds, and an
-     * alloc of such an n carves it again without a search. */
+     * least key_len (best fit), so while hot is pending, it is the best
+     * fit for any n >= key_n it holds, and an alloc of such an n takes
+     * from it again without a search. */
     size_t key_off, key_len, key_n;
-    /* That pair free gave last back its key: it is filed right, and still
-     * the best fit for any n >= key_n shorter than it, until another call. */
-    block_t *again;
     /* The last free joined the block grown at its end and left it filed
      * under its old length, grown_len (and its old key in leaf grown_leaf,
      * at grown_idx): the next call files it again (avl_settle), unless
@@ -182,22 +184,32 @@ static inline void avl_unfile(struct gomem__avl *t, block_t *b)
         gomem__sc_clear(&t->map, c);
 }
 
-/* File the block the last alloc carved, or the last free grew, under its
- * new key. Every call but free_size, size and foreach_free (which read
- * only offsets and lengths) does this first, so every answer is as if it
- * happened at once. */
+/* hot was carved since it was filed under (key_off, key_len): file it
+ * under its new key. */
+static void avl_refile_carved(struct gomem__avl *t, block_t *b)
+{
+    size_t off = b->off, len = b->len;
+    b->off = t->key_off; /* its key in the tree */
+    b->len = t->key_len;
+    avl_unfile(t, b);
+    b->off = off;
+    b->len = len;
+    avl_file(t, b);
+}
+
+/* Carve what the last alloc took and file that block, or the block the
+ * last free grew, under its new key. Every call but free_size and size
+ * does this first, so every answer is as if it happened at once. */
 static GOMEM__NOINLINE void avl_settle_pending(struct gomem__avl *t)
 {
-    block_t *b = t->last;
-    if (b) {
-        size_t off = b->off, len = b->len;
-        t->last = NULL;
-        b->off = t->key_off; /* its key in the tree */
-        b->len = t->key_len;
-        avl_unfile(t, b);
-        b->off = off;
-        b->len = len;
-        avl_file(t, b);
+    block_t *b = t->hot;
+    if (t->taken) {
+        t->taken = 0;
+        t->hot = NULL;
+        b->off += t->last_n;
+        b->len -= t->last_n;
+        t->free -= t->last_n;
+        avl_refile_carved(t, b);
     }
     b = t->grown;
     if (b) {
@@ -214,7 +226,7 @@ static GOMEM__NOINLINE void avl_settle_pending(struct gomem__avl *t)
 /* Most calls find nothing pending: test that here, file out of line. */
 static inline void avl_settle(struct gomem__avl *t)
 {
-    if (t->last || t->grown)
+    if (t->taken || t->grown)
         avl_settle_pending(t);
 }
 
@@ -296,58 +308,56 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    block_t *b = t->last;
-    if (!b)
-        b = t->again;
-    t->again = NULL;
-    if (b && n >= t->key_n && n < b->len) {
-        /* The best fit again (see key_n): carve it again, still pending. */
-        t->last = b;
-        *off = b->off;
-        t->free -= n;
-        t->last_off = b->off;
-        t->last_n = n;
-        b->off += n;
-        b->len -= n;
-        return 0;
+    block_t *b = t->hot;
+    if (b && n >= t->key_n) {
+        size_t pend = t->taken ? t->last_n : 0;
+        if (n < b->len - pend) {
+            /* The best fit again (see key_n): carve the last take, and
+             * leave this one pending. */
+            b->off += pend;
+            b->len -= pend;
+            t->free -= pend;
+            *off = b->off;
+            t->last_off = b->off;
+            t->last_n = n;
+            t->taken = 1;
+            return 0;
+        }
     }
+    if (!t->taken)
+        t->hot = NULL; /* as a pair left it, but not the best fit for n */
     avl_settle(t);
     b = (block_t *)avl_best(t, n);
     if (!b)
         return -ENOMEM;
     *off = b->off;
-    t->free -= n;
     if (b->len == n) {
+        t->free -= n;
         avl_unfile(t, b);
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->last = b;
+    t->hot = b;
+    t->taken = 1;
     t->key_off = t->last_off = b->off;
     t->key_len = b->len;
     t->key_n = t->last_n = n;
-    b->off += n;
-    b->len -= n;
     return 0;
 }
 
 int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 {
     size_t end;
-    block_t *c = t->last;
-    if (c) {
+    block_t *c = t->hot;
+    if (t->taken) {
         if (off == t->last_off && n == t->last_n) {
-            /* [off, off + n) was carved from c's start and nothing changed
-             * since: it is allocated, c starts at its end and no free block
-             * ends at off. When that was c's only carve, c gets back the
-             * key it is filed under; else it is filed anew. */
-            c->off = off;
-            c->len += n;
-            t->free += n;
-            if (off == t->key_off) {
-                t->last = NULL;
-                t->again = c;
-            } else {
+            /* [off, off + n) is the pending take from c's start: forget
+             * it. When c had no other carve, it is as filed; else it is
+             * filed anew. */
+            t->taken = 0;
+            if (off != t->key_off) {
+                t->hot = NULL;
+                avl_refile_carved(t, c);
                 avl_settle(t);
             }
             return 0;
@@ -355,11 +365,12 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
         /* Else filed after the descent below, which it cannot change (it
          * moves no key of the address tree): the descent's loads need not
          * wait for it. */
+    } else {
+        t->hot = NULL; /* no longer as a pair left it */
     }
-    t->again = NULL;
     c = t->grown;
     if (c) {
-        if (!t->last && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        if (!t->taken && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
             /* [off, off + n) starts where c ends and ends before the next
              * free block (n >= 1; no overflow: grown_next <= size): it is
              * allocated, and joins c only. */
@@ -373,7 +384,7 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
-    if (t->last) /* t->grown is settled */
+    if (t->taken) /* t->grown is settled */
         avl_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);     /* the first block ending after off */
     if (s && s->off < end)
@@ -419,7 +430,7 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 
 size_t gomem__avl_free_size(const struct gomem__avl *t)
 {
-    return t->free;
+    return t->taken ? t->free - t->last_n : t->free;
 }
 
 size_t gomem__avl_size(const struct gomem__avl *t)
@@ -434,14 +445,18 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->root, &t->nclass, size);
     if (r)
         return r;
-    t->last = t->grown = t->again = NULL;
+    t->hot = t->grown = NULL;
+    t->taken = 0;
     avl_init_range(t, size);
     return 0;
 }
 
 int gomem__avl_foreach_free(const struct gomem__avl *t, gomem_allocator_visit_fn fn, void *arg)
 {
-    return fn ? gomem__at_foreach(&t->at, fn, arg) : -EINVAL;
+    if (!fn)
+        return -EINVAL;
+    avl_settle((struct gomem__avl *)t); /* changes no answer: see above */
+    return gomem__at_foreach(&t->at, fn, arg);
 }
 
 /* The height of the address index: its levels. */
