@@ -345,8 +345,8 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     block_t *b = t->hot;
     if (b && off) {
         if (!t->taken) {
-            if (n - 1 < b->len - 1 && seg_is_head(t, b) &&
-                (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls)) {
+            if (GOMEM__LIKELY(n - 1 < b->len - 1 && seg_is_head(t, b) &&
+                              (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls))) {
                 /* The block a pair gave back, which the policy picks
                  * again (seg_again_fits): taken from, the carve left
                  * pending. */
@@ -372,7 +372,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 
 int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 {
-    if (t->taken && off == t->last_off && n == t->last_n && off == t->last_first) {
+    if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->last_first)) {
         t->taken = 0; /* a pair: hot is as it was filed */
         return 0;
     }
