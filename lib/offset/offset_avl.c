@@ -44,8 +44,13 @@ struct gomem__avl {
      * pair gave it back. A pair so stores nothing the next one must load
      * back. */
     block_t *hot;
+    /* last_off and last_n apart: stored side by side, the compiler may
+     * write them in one 16-byte store, which the next call's 8-byte load
+     * of last_n waits on (measured: 100 allocs then 100 frees 5.7 ->
+     * 8.2 ns per pair). */
+    size_t last_off;
     unsigned taken; /* 1 only with hot set */
-    size_t last_off, last_n;
+    size_t last_n;
     /* hot is filed under (key_off, key_len), where the search for key_n
      * bytes found it: every other block of at least key_n bytes has at
      * least key_len (best fit), so while hot is pending, it is the best
@@ -302,32 +307,16 @@ int gomem__avl_find(const struct gomem__avl *t, size_t n, size_t *off)
     return 0;
 }
 
-int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
+static GOMEM__NOINLINE int avl_alloc_any(struct gomem__avl *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    block_t *b = t->hot;
-    if (b && n >= t->key_n) {
-        size_t pend = t->taken ? t->last_n : 0;
-        if (n < b->len - pend) {
-            /* The best fit again (see key_n): carve the last take, and
-             * leave this one pending. */
-            b->off += pend;
-            b->len -= pend;
-            t->free -= pend;
-            *off = b->off;
-            t->last_off = b->off;
-            t->last_n = n;
-            t->taken = 1;
-            return 0;
-        }
-    }
     if (!t->taken)
         t->hot = NULL; /* as a pair left it, but not the best fit for n */
     avl_settle(t);
-    b = (block_t *)avl_best(t, n);
+    block_t *b = (block_t *)avl_best(t, n);
     if (!b)
         return -ENOMEM;
     *off = b->off;
@@ -345,21 +334,19 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
     return 0;
 }
 
-int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
+static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t n)
 {
     size_t end;
     block_t *c = t->hot;
     if (t->taken) {
         if (off == t->last_off && n == t->last_n) {
-            /* [off, off + n) is the pending take from c's start: forget
-             * it. When c had no other carve, it is as filed; else it is
-             * filed anew. */
+            /* [off, off + n) is the pending take from c's start, and c
+             * was carved before it (else gomem__avl_free forgot it): c
+             * is filed anew. */
             t->taken = 0;
-            if (off != t->key_off) {
-                t->hot = NULL;
-                avl_refile_carved(t, c);
-                avl_settle(t);
-            }
+            t->hot = NULL;
+            avl_refile_carved(t, c);
+            avl_settle(t);
             return 0;
         }
         /* Else filed after the descent below, which it cannot change (it
@@ -368,18 +355,8 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
     } else {
         t->hot = NULL; /* no longer as a pair left it */
     }
-    c = t->grown;
-    if (c) {
-        if (!t->taken && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
-            /* [off, off + n) starts where c ends and ends before the next
-             * free block (n >= 1; no overflow: grown_next <= size): it is
-             * allocated, and joins c only. */
-            c->len += n;
-            t->free += n;
-            return 0;
-        }
+    if (t->grown) /* gomem__avl_free grew it if it could */
         avl_settle(t);
-    }
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
@@ -426,6 +403,50 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
     }
     t->free += n;
     return 0;
+}
+
+/* The calls that runs of pairs, of allocs the last search's block still
+ * fits best and of in-order frees make, decided as avl_alloc_any and
+ * avl_free_any would decide them, without the registers the general
+ * paths save; every other call goes on to those. */
+int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
+{
+    block_t *b = t->hot;
+    if (b && off && n >= t->key_n) { /* key_n >= 1 */
+        size_t pend = t->taken ? t->last_n : 0;
+        if (GOMEM__LIKELY(n < b->len - pend)) {
+            /* The best fit again (see key_n): carve the last take, and
+             * leave this one pending. */
+            b->off += pend;
+            b->len -= pend;
+            t->free -= pend;
+            *off = b->off;
+            t->last_off = b->off;
+            t->last_n = n;
+            t->taken = 1;
+            return 0;
+        }
+    }
+    return avl_alloc_any(t, n, off);
+}
+
+int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
+{
+    if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->key_off)) {
+        t->taken = 0; /* a pair: hot is as filed */
+        return 0;
+    }
+    block_t *c = t->grown;
+    if (!t->taken && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
+        /* [off, off + n) starts where c ends and ends before the next
+         * free block (n >= 1; no overflow: grown_next <= size): it is
+         * allocated, and joins c only. */
+        t->hot = NULL;
+        c->len += n;
+        t->free += n;
+        return 0;
+    }
+    return avl_free_any(t, off, n);
 }
 
 size_t gomem__avl_free_size(const struct gomem__avl *t)
