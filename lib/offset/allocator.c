@@ -1,5 +1,6 @@
 /* allocator.c - the public gomem_allocator_* calls, forwarded to the
- * offset-allocator variant configure chose (see lib/offset.h). */
+ * offset-allocator variant configure chose (see offset.h; the variant
+ * defines alloc and free itself in release builds). */
 #include "offset.h"
 
 #define VARIANT(fn) GOMEM__CAT(GOMEM__CAT(GOMEM__CAT(gomem__, GOMEM__OFFSET_VARIANT), _), fn)
@@ -24,6 +25,7 @@ GOMEM_API gomem_allocator *gomem_allocator_new(size_t size)
     return a;
 }
 
+#if !GOMEM__OFFSET_PUBLIC_IN_VARIANT /* else the variant defines them (offset.h) */
 GOMEM_API int gomem_allocator_alloc(gomem_allocator *a, size_t n, size_t *off)
 {
     int r = a ? VARIANT(alloc)(IMPL(a), n, off) : -EINVAL;
@@ -37,6 +39,7 @@ GOMEM_API int gomem_allocator_free(gomem_allocator *a, size_t off, size_t n)
     GOMEM__DEBUG_CHECK(offset_allocator_check(a));
     return r;
 }
+#endif
 
 GOMEM_API int gomem_allocator_find(const gomem_allocator *a, size_t n, size_t *off)
 {

@@ -449,6 +449,10 @@ int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
     return avl_free_any(t, off, n);
 }
 
+#if GOMEM__OFFSET_PUBLIC_IN_VARIANT && GOMEM_HAVE_TWOTREE
+GOMEM__OFFSET_PUBLIC(avl)
+#endif
+
 size_t gomem__avl_free_size(const struct gomem__avl *t)
 {
     return t->taken ? t->free - t->last_n : t->free;

@@ -389,6 +389,10 @@ int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
     return seg_free_any(t, off, n);
 }
 
+#if GOMEM__OFFSET_PUBLIC_IN_VARIANT && !GOMEM_HAVE_TWOTREE
+GOMEM__OFFSET_PUBLIC(segfit)
+#endif
+
 size_t gomem__segfit_free_size(const struct gomem__segfit *t)
 {
     return t->taken ? t->free - t->last_n : t->free;
