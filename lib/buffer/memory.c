@@ -190,7 +190,7 @@ GOMEM_API int gomem_memory_update(gomem_memory *m, ptrdiff_t i, const void *buf,
     return 0;
 }
 
-GOMEM_API void gomem_memory_reset(gomem_memory *m)
+GOMEM_API GOMEM__HOT_ENTRY void gomem_memory_reset(gomem_memory *m)
 {
     if (m) {
         m->count = 0;

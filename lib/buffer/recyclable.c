@@ -130,7 +130,7 @@ GOMEM_API int gomem_recyclable_add(gomem_recyclable *rm, const void *buf, size_t
     return rm ? gomem_memory_push(&rm->mem, buf, n) : -EINVAL;
 }
 
-GOMEM_API void gomem_recyclable_recycle(gomem_recyclable *rm)
+GOMEM_API GOMEM__HOT_ENTRY void gomem_recyclable_recycle(gomem_recyclable *rm)
 {
     if (!rm)
         return;

@@ -17,7 +17,7 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
     return p;
 }
 
-void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size)
+GOMEM__HOT_ENTRY void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size)
 {
     return gomem__scalable_rm_next(rm, n, size);
 }
@@ -46,7 +46,7 @@ static int rm_free(gomem_scalable *s, void *p, size_t n)
  * block is kept, and tried once more after all the others, whose frees
  * may have merged free blocks and so released nodes. What still fails is
  * returned to the caller, which keeps it for later. */
-size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
+GOMEM__HOT_ENTRY size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n)
 {
     size_t kept = 0;
     for (size_t i = 0; i < n;) {

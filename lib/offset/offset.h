@@ -46,11 +46,13 @@ GOMEM__OFFSET_DECLARE(avl);
 #define GOMEM__OFFSET_PUBLIC_IN_VARIANT 1
 #endif
 #define GOMEM__OFFSET_PUBLIC(V)                                                          \
-    GOMEM_API int gomem_allocator_alloc(gomem_allocator *a, size_t n, size_t *off)       \
+    GOMEM_API GOMEM__HOT_ENTRY int gomem_allocator_alloc(gomem_allocator *a, size_t n,    \
+                                                         size_t *off)                    \
     {                                                                                    \
         return a ? gomem__##V##_alloc((struct gomem__##V *)a, n, off) : -EINVAL;         \
     }                                                                                    \
-    GOMEM_API int gomem_allocator_free(gomem_allocator *a, size_t off, size_t n)         \
+    GOMEM_API GOMEM__HOT_ENTRY int gomem_allocator_free(gomem_allocator *a, size_t off,   \
+                                                        size_t n)                        \
     {                                                                                    \
         return a ? gomem__##V##_free((struct gomem__##V *)a, off, n) : -EINVAL;          \
     }

@@ -409,7 +409,7 @@ static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t
  * fits best and of in-order frees make, decided as avl_alloc_any and
  * avl_free_any would decide them, without the registers the general
  * paths save; every other call goes on to those. */
-int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
+GOMEM__HOT_ENTRY int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
 {
     block_t *b = t->hot;
     if (b && off && n >= t->key_n) { /* key_n >= 1 */
@@ -430,7 +430,7 @@ int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
     return avl_alloc_any(t, n, off);
 }
 
-int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
+GOMEM__HOT_ENTRY int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 {
     if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->key_off)) {
         t->taken = 0; /* a pair: hot is as filed */

@@ -340,7 +340,7 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
  * frees make, decided as seg_alloc_any and seg_free_any would decide
  * them, without the registers the general paths save; every other call
  * goes on to those. */
-int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
+GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 {
     block_t *b = t->hot;
     if (b && off) {
@@ -370,7 +370,7 @@ int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
     return seg_alloc_any(t, n, off);
 }
 
-int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
+GOMEM__HOT_ENTRY int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 {
     if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->last_first)) {
         t->taken = 0; /* a pair: hot is as it was filed */

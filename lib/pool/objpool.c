@@ -368,7 +368,7 @@ GOMEM__NOINLINE static void *objpool_get_slow(gomem_objpool *p)
     return got[0].obj;
 }
 
-GOMEM_API void *gomem_objpool_get(gomem_objpool *p)
+GOMEM_API GOMEM__HOT_ENTRY void *gomem_objpool_get(gomem_objpool *p)
 {
     struct objpool_cache *c = tl_last;
     if (GOMEM__LIKELY(p && c && c->id == p->id && c->n)) {
@@ -413,7 +413,7 @@ GOMEM__NOINLINE static int objpool_put_slow(gomem_objpool *p, void *obj)
     return 0;
 }
 
-GOMEM_API int gomem_objpool_put(gomem_objpool *p, void *obj)
+GOMEM_API GOMEM__HOT_ENTRY int gomem_objpool_put(gomem_objpool *p, void *obj)
 {
     if (GOMEM__UNLIKELY(!p || !obj))
         return -EINVAL;
