@@ -357,8 +357,8 @@ GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size
             /* The last alloc took n bytes (n > 0) from b, the head of its
              * class, and nothing changed since: once carved, b is still
              * filed where its length belongs, every list and bit is as it
-             * was, so the policy picks b again and n bytes remain after
-             * it. Carve the last take, and leave this one pending. */
+             * was, so the policy picks b again, and more than n bytes
+             * remain. Carve the last take, and leave this one pending. */
             b->off += n;
             b->len -= n;
             t->free -= n;
