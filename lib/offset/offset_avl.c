@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "addrtree.h"
+#include "run.h"
 #include "sizeclass.h"
 
 typedef struct gomem__block block_t;
@@ -33,40 +34,16 @@ struct gomem__avl {
     size_t nclass;            /* classes that lengths up to size use */
     struct gomem__sc_map map; /* bit c: root[c] != NULL */
     block_t **root;           /* nclass trees */
-    /* The block the last allocs took from, filed under its old key
-     * (key_off, key_len below), or NULL. While taken, the last alloc took
-     * [last_off, last_off + last_n) from its start and has not carved it
-     * yet (hot starts at last_off, free counts those bytes), and earlier
-     * ones may have carved it: the next call carves and files it under its
-     * new key first (avl_settle), unless that call frees exactly that range
-     * again (an alloc+free pair, GoMem's borrow), which only forgets the
-     * take, or allocates again (see key_n). Not taken, hot is as filed: a
-     * pair gave it back. A pair so stores nothing the next one must load
-     * back. */
-    block_t *hot;
-    /* last_off and last_n apart: stored side by side, the compiler may
-     * write them in one 16-byte store, which the next call's 8-byte load
-     * of last_n waits on (measured: 100 allocs then 100 frees 5.7 ->
-     * 8.2 ns per pair). */
-    size_t last_off;
-    unsigned taken; /* 1 only with hot set */
-    size_t last_n;
-    /* hot is filed under (key_off, key_len), where the search for key_n
-     * bytes found it: every other block of at least key_n bytes has at
-     * least key_len (best fit), so while hot is pending, it is the best
-     * fit for any n >= key_n it holds, and an alloc of such an n takes
-     * from it again without a search. */
-    size_t key_off, key_len, key_n;
-    /* The last free joined the block grown at its end and left it filed
-     * under its old length, grown_len (and its old key in leaf grown_leaf,
-     * at grown_idx): the next call files it again (avl_settle), unless
-     * that call frees the range that starts at its end and stops short of
-     * the next free block, at grown_next (t->size if none): a run of
-     * frees in address order, which only grows it. */
-    block_t *grown;
-    struct gomem__at_leaf *grown_leaf;
-    unsigned grown_idx;
-    size_t grown_len, grown_next;
+    /* The runs served without a search (run.h): hot is filed under the
+     * key (run.first_off, key_len), where the search for key_n bytes
+     * found it: every other block of at least key_n bytes has at least
+     * key_len (best fit), so while hot is pending, it is the best fit for
+     * any n >= key_n it holds, and an alloc of such an n takes from it
+     * again without a search. The block run.grown is filed under
+     * grown_len. */
+    struct gomem__run run;
+    size_t key_len, key_n;
+    size_t grown_len;
     struct gomem__addrtree at;
 };
 
@@ -189,12 +166,12 @@ static inline void avl_unfile(struct gomem__avl *t, block_t *b)
         gomem__sc_clear(&t->map, c);
 }
 
-/* hot was carved since it was filed under (key_off, key_len): file it
+/* hot was carved since it was filed under (run.first_off, key_len): file it
  * under its new key. */
 static void avl_refile_carved(struct gomem__avl *t, block_t *b)
 {
     size_t off = b->off, len = b->len;
-    b->off = t->key_off; /* its key in the tree */
+    b->off = t->run.first_off; /* its key in the tree */
     b->len = t->key_len;
     avl_unfile(t, b);
     b->off = off;
@@ -207,31 +184,25 @@ static void avl_refile_carved(struct gomem__avl *t, block_t *b)
  * does this first, so every answer is as if it happened at once. */
 static GOMEM__NOINLINE void avl_settle_pending(struct gomem__avl *t)
 {
-    block_t *b = t->hot;
-    if (t->taken) {
-        t->taken = 0;
-        t->hot = NULL;
-        b->off += t->last_n;
-        b->len -= t->last_n;
-        t->free -= t->last_n;
+    block_t *b = gomem__run_carve(&t->run, &t->free);
+    if (b)
         avl_refile_carved(t, b);
-    }
-    b = t->grown;
+    b = t->run.grown;
     if (b) {
         size_t len = b->len;
-        t->grown = NULL;
+        t->run.grown = NULL;
         b->len = t->grown_len;
         avl_unfile(t, b);
         b->len = len;
         avl_file(t, b);
-        gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
+        gomem__at_grew(&t->at, b, t->run.grown_leaf, t->run.grown_idx);
     }
 }
 
 /* Most calls find nothing pending: test that here, file out of line. */
 static inline void avl_settle(struct gomem__avl *t)
 {
-    if (t->taken || t->grown)
+    if (t->run.taken || t->run.grown)
         avl_settle_pending(t);
 }
 
@@ -313,8 +284,8 @@ static GOMEM__NOINLINE int avl_alloc_any(struct gomem__avl *t, size_t n, size_t 
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    if (!t->taken)
-        t->hot = NULL; /* as a pair left it, but not the best fit for n */
+    if (!t->run.taken)
+        t->run.hot = NULL; /* as a pair left it, but not the best fit for n */
     avl_settle(t);
     block_t *b = (block_t *)avl_best(t, n);
     if (!b)
@@ -326,25 +297,25 @@ static GOMEM__NOINLINE int avl_alloc_any(struct gomem__avl *t, size_t n, size_t 
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->hot = b;
-    t->taken = 1;
-    t->key_off = t->last_off = b->off;
+    t->run.hot = b;
+    t->run.taken = 1;
+    t->run.first_off = t->run.last_off = b->off;
     t->key_len = b->len;
-    t->key_n = t->last_n = n;
+    t->key_n = t->run.last_n = n;
     return 0;
 }
 
 static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t n)
 {
     size_t end;
-    block_t *c = t->hot;
-    if (t->taken) {
-        if (off == t->last_off && n == t->last_n) {
+    block_t *c = t->run.hot;
+    if (t->run.taken) {
+        if (off == t->run.last_off && n == t->run.last_n) {
             /* [off, off + n) is the pending take from c's start, and c
              * was carved before it (else gomem__avl_free forgot it): c
              * is filed anew. */
-            t->taken = 0;
-            t->hot = NULL;
+            t->run.taken = 0;
+            t->run.hot = NULL;
             avl_refile_carved(t, c);
             avl_settle(t);
             return 0;
@@ -353,15 +324,15 @@ static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t
          * moves no key of the address tree): the descent's loads need not
          * wait for it. */
     } else {
-        t->hot = NULL; /* no longer as a pair left it */
+        t->run.hot = NULL; /* no longer as a pair left it */
     }
-    if (t->grown) /* gomem__avl_free grew it if it could */
+    if (t->run.grown) /* gomem__avl_free grew it if it could */
         avl_settle(t);
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
-    if (t->taken) /* t->grown is settled */
+    if (t->run.taken) /* t->run.grown is settled */
         avl_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);     /* the first block ending after off */
     if (s && s->off < end)
@@ -383,11 +354,11 @@ static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t
     } else if (join_p) {
         /* Filed again by the next call (avl_settle), unless it grows p
          * again. */
-        t->grown = p;
+        t->run.grown = p;
         t->grown_len = p->len;
-        t->grown_leaf = idx ? l : l->prev;
-        t->grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
-        t->grown_next = s ? s->off : t->size;
+        t->run.grown_leaf = idx ? l : l->prev;
+        t->run.grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
+        t->run.grown_next = s ? s->off : t->size;
         p->len += n;
     } else {
         block_t *b = gomem__at_block(&t->at);
@@ -411,9 +382,9 @@ static GOMEM__NOINLINE int avl_free_any(struct gomem__avl *t, size_t off, size_t
  * paths save; every other call goes on to those. */
 GOMEM__HOT_ENTRY int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *off)
 {
-    block_t *b = t->hot;
+    block_t *b = t->run.hot;
     if (b && off && n >= t->key_n) { /* key_n >= 1 */
-        size_t pend = t->taken ? t->last_n : 0;
+        size_t pend = t->run.taken ? t->run.last_n : 0;
         if (GOMEM__LIKELY(n < b->len - pend)) {
             /* The best fit again (see key_n): carve the last take, and
              * leave this one pending. */
@@ -421,9 +392,9 @@ GOMEM__HOT_ENTRY int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *of
             b->len -= pend;
             t->free -= pend;
             *off = b->off;
-            t->last_off = b->off;
-            t->last_n = n;
-            t->taken = 1;
+            t->run.last_off = b->off;
+            t->run.last_n = n;
+            t->run.taken = 1;
             return 0;
         }
     }
@@ -432,21 +403,7 @@ GOMEM__HOT_ENTRY int gomem__avl_alloc(struct gomem__avl *t, size_t n, size_t *of
 
 GOMEM__HOT_ENTRY int gomem__avl_free(struct gomem__avl *t, size_t off, size_t n)
 {
-    if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->key_off)) {
-        t->taken = 0; /* a pair: hot is as filed */
-        return 0;
-    }
-    block_t *c = t->grown;
-    if (!t->taken && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
-        /* [off, off + n) starts where c ends and ends before the next
-         * free block (n >= 1; no overflow: grown_next <= size): it is
-         * allocated, and joins c only. */
-        t->hot = NULL;
-        c->len += n;
-        t->free += n;
-        return 0;
-    }
-    return avl_free_any(t, off, n);
+    return gomem__run_free(&t->run, &t->free, off, n) ? 0 : avl_free_any(t, off, n);
 }
 
 #if GOMEM__OFFSET_PUBLIC_IN_VARIANT && GOMEM_HAVE_TWOTREE
@@ -455,7 +412,7 @@ GOMEM__OFFSET_PUBLIC(avl)
 
 size_t gomem__avl_free_size(const struct gomem__avl *t)
 {
-    return t->taken ? t->free - t->last_n : t->free;
+    return gomem__run_free_bytes(&t->run, t->free);
 }
 
 size_t gomem__avl_size(const struct gomem__avl *t)
@@ -470,8 +427,8 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->root, &t->nclass, size);
     if (r)
         return r;
-    t->hot = t->grown = NULL;
-    t->taken = 0;
+    t->run.hot = t->run.grown = NULL;
+    t->run.taken = 0;
     avl_init_range(t, size);
     return 0;
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "addrtree.h"
+#include "run.h"
 #include "sizeclass.h"
 
 #if defined(__GNUC__)
@@ -40,32 +41,11 @@ struct gomem__segfit {
     struct gomem__sc_map map; /* bit c: head[c] != &nil */
     block_t **head;           /* nclass lists, each ending at &nil */
     block_t nil;
-    /* What runs of pairs and of allocs of one size leave, in two states of
-     * one block, hot (NULL: none), so that a pair stores no pointer the
-     * next one must load back:
-     *  - taken: the last alloc took [last_off, last_off + last_n) from the
-     *    start of hot, the head of its class, and has not carved it yet:
-     *    hot still starts at last_off and free counts those bytes. The
-     *    next call carves them (seg_settle) and files hot where its new
-     *    length belongs, unless that call frees exactly that range again
-     *    (an alloc+free pair, GoMem's borrow), which only forgets them;
-     *  - not taken: that free left everything as before the alloc: an
-     *    alloc of last_n again takes from hot without a search, and so may
-     *    one of another size (seg_again_fits). */
-    block_t *hot;
-    unsigned taken; /* 1 only with hot set */
-    size_t last_off, last_n;
-    size_t last_first; /* hot's offset when it was filed (its first carve) */
-    /* The last free joined the block grown at its end and left it there:
-     * its key in leaf grown_leaf (at grown_idx), its class and the maxima
-     * still fit its old length. The next call settles it (seg_settle),
-     * unless that call frees the range that starts at its end again and
-     * stops short of the next free block, at grown_next (t->size if none):
-     * a run of frees in address order, which only grows it. */
-    block_t *grown;
-    struct gomem__at_leaf *grown_leaf;
-    unsigned grown_idx;
-    size_t grown_next;
+    /* The runs served without a search (run.h). Here an alloc takes from
+     * hot again without a search when it takes last_n bytes again and
+     * hot, once carved, stays in its class; or, not taken, when the
+     * policy picks hot for n (seg_again_fits). */
+    struct gomem__run run;
     struct gomem__addrtree at;
 };
 
@@ -144,28 +124,22 @@ static inline void seg_file_carved(struct gomem__segfit *t, block_t *b)
  * in alloc. */
 static GOMEM__NOINLINE void seg_settle_pending(struct gomem__segfit *t)
 {
-    block_t *b = t->hot;
-    if (t->taken) {
-        t->taken = 0;
-        t->hot = NULL;
-        b->off += t->last_n;
-        b->len -= t->last_n;
-        t->free -= t->last_n;
+    block_t *b = gomem__run_carve(&t->run, &t->free);
+    if (b)
         seg_file_carved(t, b);
-    }
-    b = t->grown;
+    b = t->run.grown;
     if (b) {
-        t->grown = NULL;
+        t->run.grown = NULL;
         if (!seg_is_head(t, b) || seg_class(b->len) != b->cls)
             seg_refile(t, b);
-        gomem__at_grew(&t->at, b, t->grown_leaf, t->grown_idx);
+        gomem__at_grew(&t->at, b, t->run.grown_leaf, t->run.grown_idx);
     }
 }
 
 /* Most calls find nothing pending: test that here, file out of line. */
 static SEG_ALWAYS_INLINE void seg_settle(struct gomem__segfit *t)
 {
-    if (t->taken || t->grown)
+    if (t->run.taken || t->run.grown)
         seg_settle_pending(t);
 }
 
@@ -224,10 +198,10 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
 static inline void seg_take(struct gomem__segfit *t, block_t *b, size_t n, size_t *off)
 {
     *off = b->off;
-    t->last_off = t->last_first = b->off;
-    t->last_n = n;
-    t->hot = b;
-    t->taken = 1;
+    t->run.last_off = t->run.first_off = b->off;
+    t->run.last_n = n;
+    t->run.hot = b;
+    t->run.taken = 1;
 }
 
 static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size_t *off)
@@ -236,10 +210,10 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
         return -EINVAL;
     if (n > t->size)
         return -ENOMEM;
-    block_t *b = t->taken ? NULL : t->hot; /* as a pair left it */
+    block_t *b = t->run.taken ? NULL : t->run.hot; /* as a pair left it */
     if (b)
-        t->hot = NULL;
-    if (!b || (n != t->last_n && !seg_again_fits(t, b, n))) {
+        t->run.hot = NULL;
+    if (!b || (n != t->run.last_n && !seg_again_fits(t, b, n))) {
         seg_settle(t);
         b = seg_choose(t, n);
         if (!b)
@@ -268,13 +242,13 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
 static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, size_t n)
 {
     size_t end;
-    block_t *c = t->hot;
-    if (t->taken && off == t->last_off && n == t->last_n) {
+    block_t *c = t->run.hot;
+    if (t->run.taken && off == t->run.last_off && n == t->run.last_n) {
         /* [off, off + n) is the pending take from c's start: forget it.
          * After c's first carve that is a pair (gomem__segfit_free); after
          * several, the ones made are filed now. */
-        t->taken = 0;
-        t->hot = NULL;
+        t->run.taken = 0;
+        t->run.hot = NULL;
         seg_file_carved(t, c);
         seg_settle(t);
         return 0;
@@ -282,17 +256,17 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
     /* Any other pending carve is filed after the descent below, which it
      * cannot change (it moves no key): the descent's loads need not wait
      * for it. A block a pair left is no longer as it was. */
-    if (!t->taken)
-        t->hot = NULL;
-    /* A free that only grows t->grown further went the short path
+    if (!t->run.taken)
+        t->run.hot = NULL;
+    /* A free that only grows t->run.grown further went the short path
      * (gomem__segfit_free); any other files it first: it moves a key. */
-    if (t->grown)
+    if (t->run.grown)
         seg_settle(t);
     if (n == 0 || gomem__add_overflows(off, n, &end) || end > t->size)
         return -EINVAL;
     unsigned idx;
     struct gomem__at_leaf *l = gomem__at_find(&t->at, off, &idx);
-    if (t->taken) /* t->grown is settled */
+    if (t->run.taken) /* t->run.grown is settled */
         seg_settle_pending(t);
     block_t *s = gomem__at_at(l, idx);   /* the first block ending after off */
     if (s && s->off < end)
@@ -316,10 +290,10 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
     } else if (join_p) {
         p->len += n;
         /* Filed by the next call (seg_settle), unless it grows p again. */
-        t->grown = p;
-        t->grown_leaf = idx ? l : l->prev;
-        t->grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
-        t->grown_next = s ? s->off : t->size;
+        t->run.grown = p;
+        t->run.grown_leaf = idx ? l : l->prev;
+        t->run.grown_idx = idx ? idx - 1 : l->prev->h.n - 1;
+        t->run.grown_next = s ? s->off : t->size;
     } else {
         block_t *b = gomem__at_block(&t->at);
         if (!b)
@@ -342,18 +316,18 @@ static GOMEM__NOINLINE int seg_free_any(struct gomem__segfit *t, size_t off, siz
  * goes on to those. */
 GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size_t *off)
 {
-    block_t *b = t->hot;
+    block_t *b = t->run.hot;
     if (b && off) {
-        if (!t->taken) {
+        if (!t->run.taken) {
             if (GOMEM__LIKELY(n - 1 < b->len - 1 && seg_is_head(t, b) &&
-                              (n == t->last_n || gomem__sc_search(&t->map, 0) == b->cls))) {
+                              (n == t->run.last_n || gomem__sc_search(&t->map, 0) == b->cls))) {
                 /* The block a pair gave back, which the policy picks
                  * again (seg_again_fits): taken from, the carve left
                  * pending. */
                 seg_take(t, b, n, off);
                 return 0;
             }
-        } else if (n == t->last_n && b->len - n > n && seg_class(b->len - n) == b->cls) {
+        } else if (n == t->run.last_n && b->len - n > n && seg_class(b->len - n) == b->cls) {
             /* The last alloc took n bytes (n > 0) from b, the head of its
              * class, and nothing changed since: once carved, b is still
              * filed where its length belongs, every list and bit is as it
@@ -363,7 +337,7 @@ GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size
             b->len -= n;
             t->free -= n;
             *off = b->off;
-            t->last_off = b->off;
+            t->run.last_off = b->off;
             return 0;
         }
     }
@@ -372,21 +346,7 @@ GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size
 
 GOMEM__HOT_ENTRY int gomem__segfit_free(struct gomem__segfit *t, size_t off, size_t n)
 {
-    if (GOMEM__LIKELY(t->taken && off == t->last_off && n == t->last_n && off == t->last_first)) {
-        t->taken = 0; /* a pair: hot is as it was filed */
-        return 0;
-    }
-    block_t *c = t->grown;
-    if (!t->taken && c && off == c->off + c->len && n - 1 < t->grown_next - off - 1) {
-        /* In address order: [off, off + n) starts where c ends and ends
-         * before the next free block (n >= 1; no overflow: grown_next <=
-         * size): it is allocated, and joins c only. */
-        t->hot = NULL;
-        c->len += n;
-        t->free += n;
-        return 0;
-    }
-    return seg_free_any(t, off, n);
+    return gomem__run_free(&t->run, &t->free, off, n) ? 0 : seg_free_any(t, off, n);
 }
 
 #if GOMEM__OFFSET_PUBLIC_IN_VARIANT && !GOMEM_HAVE_TWOTREE
@@ -395,7 +355,7 @@ GOMEM__OFFSET_PUBLIC(segfit)
 
 size_t gomem__segfit_free_size(const struct gomem__segfit *t)
 {
-    return t->taken ? t->free - t->last_n : t->free;
+    return gomem__run_free_bytes(&t->run, t->free);
 }
 
 size_t gomem__segfit_size(const struct gomem__segfit *t)
@@ -410,8 +370,8 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->head, &t->nclass, size);
     if (r)
         return r;
-    t->hot = t->grown = NULL;
-    t->taken = 0;
+    t->run.hot = t->run.grown = NULL;
+    t->run.taken = 0;
     seg_init_range(t, size);
     return 0;
 }
