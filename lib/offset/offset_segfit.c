@@ -37,15 +37,15 @@ typedef struct gomem__block block_t;
 
 struct gomem__segfit {
     size_t size, free;
-    size_t nclass;            /* classes that lengths up to size use */
-    struct gomem__sc_map map; /* bit c: head[c] != &nil */
-    block_t **head;           /* nclass lists, each ending at &nil */
-    block_t nil;
     /* The runs served without a search (run.h). Here an alloc takes from
      * hot again without a search when it takes last_n bytes again and
      * hot, once carved, stays in its class; or, not taken, when the
      * policy picks hot for n (seg_again_fits). */
     struct gomem__run run;
+    size_t nclass;            /* classes that lengths up to size use */
+    struct gomem__sc_map map; /* bit c: head[c] != &nil */
+    block_t **head;           /* nclass lists, each ending at &nil */
+    block_t nil;
     struct gomem__addrtree at;
 };
 
