@@ -290,18 +290,16 @@ static GOMEM__NOINLINE int avl_alloc_any(struct gomem__avl *t, size_t n, size_t 
     block_t *b = (block_t *)avl_best(t, n);
     if (!b)
         return -ENOMEM;
-    *off = b->off;
     if (b->len == n) {
+        *off = b->off;
         t->free -= n;
         avl_unfile(t, b);
         gomem__at_remove(&t->at, b);
         return 0;
     }
-    t->run.hot = b;
-    t->run.taken = 1;
-    t->run.first_off = t->run.last_off = b->off;
+    gomem__run_take(&t->run, b, n, off);
     t->key_len = b->len;
-    t->key_n = t->run.last_n = n;
+    t->key_n = n;
     return 0;
 }
 
@@ -427,8 +425,7 @@ int gomem__avl_reset(struct gomem__avl *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->root, &t->nclass, size);
     if (r)
         return r;
-    t->run.hot = t->run.grown = NULL;
-    t->run.taken = 0;
+    t->run = (struct gomem__run){0};
     avl_init_range(t, size);
     return 0;
 }

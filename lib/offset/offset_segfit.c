@@ -193,17 +193,6 @@ int gomem__segfit_find(const struct gomem__segfit *t, size_t n, size_t *off)
     return 0;
 }
 
-/* Take 0 < n < b->len bytes from the start of b, the head of its class,
- * into *off, and leave the carve pending (hot, taken). */
-static inline void seg_take(struct gomem__segfit *t, block_t *b, size_t n, size_t *off)
-{
-    *off = b->off;
-    t->run.last_off = t->run.first_off = b->off;
-    t->run.last_n = n;
-    t->run.hot = b;
-    t->run.taken = 1;
-}
-
 static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size_t *off)
 {
     if (n == 0 || !off)
@@ -227,7 +216,7 @@ static GOMEM__NOINLINE int seg_alloc_any(struct gomem__segfit *t, size_t n, size
         return 0;
     }
     if (seg_is_head(t, b)) {
-        seg_take(t, b, n, off);
+        gomem__run_take(&t->run, b, n, off);
         return 0;
     }
     *off = b->off; /* carve and file it now, as the policy says */
@@ -324,7 +313,7 @@ GOMEM__HOT_ENTRY int gomem__segfit_alloc(struct gomem__segfit *t, size_t n, size
                 /* The block a pair gave back, which the policy picks
                  * again (seg_again_fits): taken from, the carve left
                  * pending. */
-                seg_take(t, b, n, off);
+                gomem__run_take(&t->run, b, n, off);
                 return 0;
             }
         } else if (n == t->run.last_n && b->len - n > n && seg_class(b->len - n) == b->cls) {
@@ -370,8 +359,7 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
     int r = gomem__at_restart(&t->at, &t->head, &t->nclass, size);
     if (r)
         return r;
-    t->run.hot = t->run.grown = NULL;
-    t->run.taken = 0;
+    t->run = (struct gomem__run){0};
     seg_init_range(t, size);
     return 0;
 }

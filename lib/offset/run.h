@@ -39,6 +39,17 @@ struct gomem__run {
     size_t grown_next;
 };
 
+/* Take 0 < n < b->len bytes from the start of b, as filed (first_off is
+ * its offset), into *off, and leave the carve pending. */
+static inline void gomem__run_take(struct gomem__run *r, struct gomem__block *b, size_t n, size_t *off)
+{
+    *off = b->off;
+    r->last_off = r->first_off = b->off;
+    r->last_n = n;
+    r->hot = b;
+    r->taken = 1;
+}
+
 /* A free that a run decides: a pair's, or one in address order that only
  * grows r->grown (then *free_bytes grows). 1 when done, 0 when it is the
  * general free's. */

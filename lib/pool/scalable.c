@@ -1918,8 +1918,8 @@ static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *t
 
 /* The owner's free of [p, p + n) that starts in the span it last freed
  * into. */
-static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_hint(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
-                                              void *p, size_t n)
+static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_hint(gomem_scalable *s, struct scalable_tc *tc,
+                                                               struct scalable_span *sp, void *p, size_t n)
 {
     return span_free_in(s, tc, sp, span_block(sp, (uintptr_t)p), p, n);
 }
@@ -1927,7 +1927,8 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_hint(gomem_scalable *s
 /* The owner's free of [p, p + n) outside its chunk and the span it last
  * freed into: another of its spans (found in its index), else the lock's
  * business. */
-static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p,
+                                                              size_t n)
 {
     uint32_t i;
     struct scalable_span *sp = span_find(tc, (uintptr_t)p, &i);
@@ -1947,7 +1948,8 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s,
  * sorts those out), when it is not the chunk's last bytes taken (its one
  * caller, gomem_scalable_free, has given those back inline). Out of line,
  * so the span path there needs no saved registers. */
-static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_chunk(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_chunk(gomem_scalable *s, struct scalable_tc *tc, void *p,
+                                                                size_t n)
 {
     AO_t x = (AO_t)p;
     AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
