@@ -665,7 +665,7 @@ START_TEST(test_span_over_broken)
     gomem_scalable *s = gomem_scalable_new(MIB);
     gomem__scalable_spans(s, 1);
     unsigned char *x[16];
-    for (int i = 0; i < 16; i++) /* one span of class 4096: 16 blocks */
+    for (int i = 0; i < 16; i++) /* the first 16 blocks of a span of class 4096 */
         ck_assert_ptr_nonnull(x[i] = gomem_scalable_malloc(s, 4096));
     for (int i = 1; i < 16; i++)
         ck_assert_ptr_eq(x[i], x[0] + 4096 * i);
