@@ -1812,30 +1812,37 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
 #endif
     if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
         struct scalable_tc *tc = tl_last.tc;
-        if (n - 1 < tc->cmax) { /* never while the thread bumps its chunk */
-            struct scalable_span *sp = tc->cls[size_class(n)];
-            if (GOMEM__LIKELY(sp != NULL)) {
-                /* As below, no sequence bump: one counter moves. */
-                uint32_t i = span_pop(sp);
-                AO_short_store(&sp->len[i], (unsigned short)n);
-                if (GOMEM__UNLIKELY(!sp->nfree))
-                    span_unlist(tc, sp);
+        /* The chunk first, so the pair path's code lies at the front,
+         * whatever the span path's length. */
+        if (GOMEM__LIKELY(n - 1 >= tc->cmax)) { /* always while the thread bumps its chunk */
+            unsigned char *p = tc_cur(tc);
+            if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
+                /* No sequence bump: a malloc changes one word that readers
+                 * pair with others (mbytes with fbytes, cur with the
+                 * pending blocks), and whatever order they read in,
+                 * mallocs alone between two reads leave a state that
+                 * existed. Frees, which change fbytes or the pending
+                 * blocks, bump it. */
+                AO_store(&tc->cur, (AO_t)(p + n));
                 AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-                unsigned char *p = sp->base + (size_t)i * sp->size;
                 GOMEM__POOL_ALLOCATED(p, n);
                 return p;
             }
             return scalable_malloc_slow(s, n);
         }
-        unsigned char *p = tc_cur(tc);
-        if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
-            /* No sequence bump: a malloc changes one word that readers
-             * pair with others (mbytes with fbytes, cur with the pending
-             * blocks), and whatever order they read in, mallocs alone
-             * between two reads leave a state that existed. Frees, which
-             * change fbytes or the pending blocks, bump it. */
-            AO_store(&tc->cur, (AO_t)(p + n));
+        struct scalable_span *sp = tc->cls[size_class(n)];
+        if (GOMEM__LIKELY(sp != NULL)) {
+            /* As above, no sequence bump: one counter moves. */
+            uint32_t i = span_pop(sp);
+            AO_short_store(&sp->len[i], (unsigned short)n);
+            /* The class's next block, for its caller to write: a free
+             * list threaded through the blocks would have loaded it (past
+             * the end when none: a prefetch never faults). */
+            __builtin_prefetch(sp->base + (size_t)sp->head * sp->size, 1);
+            if (GOMEM__UNLIKELY(!sp->nfree))
+                span_unlist(tc, sp);
             AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            unsigned char *p = sp->base + (size_t)i * sp->size;
             GOMEM__POOL_ALLOCATED(p, n);
             return p;
         }
