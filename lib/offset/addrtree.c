@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "addrtree.h"
-#include "sizeclass.h"
 
 #define FAN GOMEM__AT_FAN
 #define MINFILL GOMEM__AT_MIN
@@ -102,9 +101,8 @@ void gomem__at_close(struct gomem__addrtree *t, block_t **lists)
     free(lists);
 }
 
-int gomem__at_restart(struct gomem__addrtree *t, block_t ***lists, size_t *nclass, size_t size)
+int gomem__at_restart(struct gomem__addrtree *t, block_t ***lists, size_t *nclass, size_t need)
 {
-    size_t need = gomem__sc_class(size) + 1;
     if (need > *nclass) {
         block_t **l = realloc(*lists, need * sizeof *l);
         if (!l)

@@ -91,11 +91,11 @@ void gomem__at_destroy(struct gomem__addrtree *t);
 int gomem__at_open(struct gomem__addrtree *t, int maxima, struct gomem__block ***lists,
                    size_t nclass);
 void gomem__at_close(struct gomem__addrtree *t, struct gomem__block **lists);
-/* Before a reset to size bytes: grow *lists to the classes size needs
- * (*nclass: their count, never lowered), reserve the record gomem__at_start
+/* Before a reset: grow *lists to need classes (what the new size needs;
+ * *nclass: their count, never lowered), reserve the record gomem__at_start
  * takes, then empty the tree. 0, or -ENOMEM with nothing changed. */
 int gomem__at_restart(struct gomem__addrtree *t, struct gomem__block ***lists, size_t *nclass,
-                      size_t size);
+                      size_t need);
 /* An empty tree (after open or restart) gets [0, size) as its one block,
  * which is returned for the size side to file. Cannot fail. */
 struct gomem__block *gomem__at_start(struct gomem__addrtree *t, size_t size);

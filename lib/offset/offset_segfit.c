@@ -25,6 +25,7 @@
 
 #include "addrtree.h"
 #include "run.h"
+#define GOMEM__SC_BITS 5 /* 32 classes per power of two */
 #include "sizeclass.h"
 
 #if defined(__GNUC__)
@@ -356,7 +357,7 @@ int gomem__segfit_reset(struct gomem__segfit *t, size_t size)
 {
     if (size == 0)
         return -EINVAL;
-    int r = gomem__at_restart(&t->at, &t->head, &t->nclass, size);
+    int r = gomem__at_restart(&t->at, &t->head, &t->nclass, seg_class(size) + 1);
     if (r)
         return r;
     t->run = (struct gomem__run){0};

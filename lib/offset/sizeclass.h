@@ -2,20 +2,25 @@
  * free blocks in, and the two-level bitmap of the classes that hold any.
  *
  * Lengths below 2 * GOMEM__SC_SUB are classes of their own; above, each
- * power of two is cut into GOMEM__SC_SUB classes of equal width. 32 per
- * power of two keeps the waste of taking a block from the next class up
- * small enough to fragment like best fit. Every call here is O(1) and
- * free of branches on the data but one. */
+ * power of two is cut into GOMEM__SC_SUB classes of equal width. The
+ * variant that includes this header says how many, as GOMEM__SC_BITS (5:
+ * 32 per power of two, 1920 classes; 6: 64, 3776 classes): good fit takes
+ * 32, which keeps the waste of taking a block from the next class up small
+ * enough to fragment like best fit; best fit takes 64, so a class's tree
+ * holds half as many blocks. Every call here is O(1) and free of branches
+ * on the data but one. */
 #ifndef GOMEM_SIZECLASS_H
 #define GOMEM_SIZECLASS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define GOMEM__SC_BITS 5
+#if !defined(GOMEM__SC_BITS) || GOMEM__SC_BITS < 1 || GOMEM__SC_BITS > 6
+#error "define GOMEM__SC_BITS (1 to 6) before including sizeclass.h"
+#endif
 #define GOMEM__SC_SUB (1u << GOMEM__SC_BITS)
-#define GOMEM__SC_MAX ((64 - GOMEM__SC_BITS + 1) << GOMEM__SC_BITS) /* 1920 classes */
-#define GOMEM__SC_WORDS ((GOMEM__SC_MAX + 63) / 64)                  /* 30 <= 64 */
+#define GOMEM__SC_MAX ((64 - GOMEM__SC_BITS + 1) << GOMEM__SC_BITS)
+#define GOMEM__SC_WORDS ((GOMEM__SC_MAX + 63) / 64) /* <= 64: one top word */
 
 /* The class of a length (>= 1). Below 2 * SUB the shift is 0 and the class
  * is the length itself. */
