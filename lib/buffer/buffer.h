@@ -46,12 +46,26 @@ int gomem__reader_enter(gomem_reader *r);
 void *gomem__rm_alloc(gomem_scalable *s, size_t n);
 size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
 
+/* Whether the backing this file is built with is the pooled one: the
+ * configured backing, or the other one in check_recyclable_alt. */
+#if defined(CHECK_RM_ALT) && CHECK_RM_ALT
+#define GOMEM__RM_POOLED (!GOMEM_HAVE_RM)
+#else
+#define GOMEM__RM_POOLED GOMEM_HAVE_RM
+#endif
+
 /* gomem_recyclable_next when both of rm's lists have room and size, the
  * new rm->mem.size, did not overflow: a segment of n bytes (and a
  * redzone) from the backing, appended by gomem__rm_keep; NULL with errno
- * set and nothing changed. The pooled backing's is one call: the thread
- * cache's bump and the appends (gomem__scalable_rm_next). */
+ * set and nothing changed. The pooled backing's is the scalable
+ * allocator's own, called directly (one call: the thread cache's bump and
+ * the appends). */
+#if GOMEM__RM_POOLED
+void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size);
+#define gomem__rm_next gomem__scalable_rm_next
+#else
 void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size);
+#endif
 
 /* Append the segment p of n bytes (n + GOMEM__REDZONE taken) to both of
  * rm's lists, which have room; size is rm->mem.size + n. Returns p. */

@@ -17,11 +17,6 @@ void *gomem__rm_alloc(gomem_scalable *s, size_t n)
     return p;
 }
 
-GOMEM__HOT_ENTRY void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size)
-{
-    return gomem__scalable_rm_next(rm, n, size);
-}
-
 /* Give [p, p + n) back. The bytes are filled (debug builds) and made
  * unaddressable first: once the allocator has them, another thread may
  * allocate them at once. A refused free makes them addressable again. */
