@@ -385,6 +385,7 @@ static void group(const char *test, double (*fn)(void *), size_t n, int with_apr
 
 struct duo {
     const struct who *w;
+    int own; /* libgomem: each thread makes an allocator of its own */
     volatile AO_t go;
     double ns[2];
     /* producer/consumer ring */
@@ -395,23 +396,32 @@ struct duo {
 static void *duo_pairs(void *arg)
 {
     struct duo *d = arg;
+    struct who w = *d->w;
+    if (d->own && !w.peer && !(w.s = gomem_scalable_new(4096)))
+        abort();
     unsigned spins = 0;
     while (!AO_load_acquire(&d->go))
         spin_pause(&spins);
     uint64_t t = bench_now_ns();
     for (int i = 0; i < PAIRS; i++) {
-        void *p = who_malloc(d->w, 1024);
+        void *p = who_malloc(&w, 1024);
         *(volatile char *)p = 1;
-        who_free(d->w, p, 1024);
+        who_free(&w, p, 1024);
     }
-    return (void *)(uintptr_t)(bench_now_ns() - t);
+    t = bench_now_ns() - t;
+    if (w.s != d->w->s)
+        gomem_scalable_destroy(w.s);
+    return (void *)(uintptr_t)t;
 }
 
-static double run_two_threads(void *arg)
+/* Both threads make pairs, libgomem's from the one allocator given (own:
+ * from one each). */
+static double two_threads(void *arg, int own)
 {
     struct duo d;
     memset(&d, 0, sizeof d);
     d.w = arg;
+    d.own = own;
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, duo_pairs, &d);
@@ -423,6 +433,16 @@ static double run_two_threads(void *arg)
         total += (uint64_t)(uintptr_t)r;
     }
     return (double)total / (2.0 * PAIRS); /* per pair, per thread */
+}
+
+static double run_two_threads(void *arg)
+{
+    return two_threads(arg, 0);
+}
+
+static double run_two_threads_own(void *arg)
+{
+    return two_threads(arg, 1);
 }
 
 static void *duo_consumer(void *arg)
@@ -715,7 +735,7 @@ void bench_pool(void)
         gomem_scalable_destroy(s);
     }
 
-    bench_section("two threads, 1 KiB (libgomem: one shared allocator)");
+    bench_section("two threads, 1 KiB (libgomem: one shared allocator, or one each)");
     int cores = bench_cores();
     if (cores < 2) {
         printf("  skipped: %d core available to this process, fewer than the 2 threads; the\n"
@@ -723,6 +743,7 @@ void bench_pool(void)
                cores);
     } else {
         group("2 threads x pairs (per pair)", run_two_threads, 1024, 1);
+        group("2 threads x pairs, own allocator", run_two_threads_own, 1024, 1);
         group("alloc in one, free in other", run_producer_consumer, 1024, 0);
     }
 
