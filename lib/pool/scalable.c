@@ -624,8 +624,9 @@ static inline uint32_t span_block(const struct scalable_span *sp, uintptr_t x)
 }
 
 /* tc's span holding byte x in a block that is not broken, or NULL; the
- * block's index in *blk. */
-static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk)
+ * block's index in *blk, its len in *len. */
+static SCALABLE_INLINE struct scalable_span *span_find_len(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk,
+                                                           unsigned *len)
 {
     if (!tc->nslots)
         return NULL;
@@ -634,10 +635,16 @@ static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc 
     for (size_t i = slot_home(key, mask); tc->slots[i].key; i = (i + 1) & mask) {
         struct scalable_span *sp = tc->slots[i].sp;
         if (tc->slots[i].key == key && x - (uintptr_t)sp->base < span_bytes(sp) &&
-            AO_short_load(&sp->len[*blk = span_block(sp, x)]) != LEN_BROKEN)
+            (*len = AO_short_load(&sp->len[*blk = span_block(sp, x)])) != LEN_BROKEN)
             return sp;
     }
     return NULL;
+}
+
+static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk)
+{
+    unsigned len;
+    return span_find_len(tc, x, blk, &len);
 }
 
 /* Room in the index for a span of bytes bytes: 0 or -ENOMEM. */
@@ -1942,10 +1949,15 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s,
                                                               size_t n)
 {
     uint32_t i;
-    struct scalable_span *sp = span_find(tc, (uintptr_t)p, &i);
+    unsigned l;
+    struct scalable_span *sp = span_find_len(tc, (uintptr_t)p, &i, &l);
     if (sp) {
         tc->hint = sp;
-        return span_free_in(s, tc, sp, i, p, n);
+        if (GOMEM__LIKELY(len_is(l, n) && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
+            GOMEM__POOL_FREED(p, n);
+            return span_put(s, tc, sp, i, n);
+        }
+        return span_free_slow(s, tc, sp, i, p, n);
     }
     if (GOMEM__LIKELY(n != 0 && p)) {
         tc->stray++;
