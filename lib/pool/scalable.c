@@ -1839,17 +1839,23 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
         }
         struct scalable_span *sp = tc->cls[size_class(n)];
         if (GOMEM__LIKELY(sp != NULL)) {
-            /* As above, no sequence bump: one counter moves. */
-            uint32_t i = span_pop(sp);
+            /* As above, no sequence bump: one counter moves. span_pop,
+             * with the fields in locals: the store to len[] may alias
+             * them, and would make the compiler read them again. */
+            uint32_t i = sp->head, next = AO_short_load(&sp->len[i]) & ~LEN_FREE, nfree = sp->nfree - 1;
+            unsigned char *base = sp->base;
+            size_t size = sp->size;
+            sp->head = next;
+            sp->nfree = nfree;
             AO_short_store(&sp->len[i], (unsigned short)n);
             /* The class's next block, for its caller to write: a free
              * list threaded through the blocks would have loaded it (past
              * the end when none: a prefetch never faults). */
-            __builtin_prefetch(sp->base + (size_t)sp->head * sp->size, 1);
-            if (GOMEM__UNLIKELY(!sp->nfree))
+            __builtin_prefetch(base + (size_t)next * size, 1);
+            if (GOMEM__UNLIKELY(!nfree))
                 span_unlist(tc, sp);
             AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-            unsigned char *p = sp->base + (size_t)i * sp->size;
+            unsigned char *p = base + (size_t)i * size;
             GOMEM__POOL_ALLOCATED(p, n);
             return p;
         }
