@@ -205,6 +205,7 @@ struct scalable_tc {
      * lock, by the owner, so others read them under the lock. */
     struct scalable_span *cls[NCLS];   /* spans with free blocks, per class */
     struct scalable_span *clast[NCLS]; /* the last of each list (when cls[c] is not NULL) */
+    uint32_t ncls[NCLS];               /* the spans on each list */
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
@@ -767,6 +768,7 @@ static inline void span_list(struct scalable_tc *tc, struct scalable_span *sp)
     else
         tc->clast[sp->cls] = sp;
     tc->cls[sp->cls] = sp;
+    tc->ncls[sp->cls]++;
 }
 
 /* At the end of the list: a span that had no free block left waits
@@ -781,6 +783,7 @@ static inline void span_list_last(struct scalable_tc *tc, struct scalable_span *
     else
         tc->cls[sp->cls] = sp;
     tc->clast[sp->cls] = sp;
+    tc->ncls[sp->cls]++;
 }
 
 static inline void span_unlist(struct scalable_tc *tc, struct scalable_span *sp)
@@ -794,6 +797,7 @@ static inline void span_unlist(struct scalable_tc *tc, struct scalable_span *sp)
     else
         tc->clast[sp->cls] = sp->prev;
     sp->prev = sp->next = NULL;
+    tc->ncls[sp->cls]--;
 }
 
 /* Drop a span whose blocks are all broken (nothing of it is the span's
@@ -922,6 +926,7 @@ static void spans_drop(struct scalable_tc *tc)
     tc->hint = NULL;
     tc->nspans = tc->ndead = 0;
     memset(tc->cls, 0, sizeof tc->cls);
+    memset(tc->ncls, 0, sizeof tc->ncls);
     free(tc->slots);
     tc->slots = NULL;
     tc->nslots = tc->nused = 0;
@@ -1504,32 +1509,20 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
 
 /* ---------------------------------------------------------------- class paths */
 
-/* The owner freed the last block of sp that was not free or broken:
- * give the span back when its class has other spans with free blocks
- * (only beside KEEP_SPANS of them: a batch that takes a few spans and
- * gives them all back does not make and unmake them each time). */
-static GOMEM__NOINLINE void span_after_free(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
-{
-    int others = 0;
-    for (struct scalable_span *o = sp->prev; o && others < KEEP_SPANS; o = o->prev)
-        others++;
-    for (struct scalable_span *o = sp->next; o && others < KEEP_SPANS; o = o->next)
-        others++;
-    if (others >= KEEP_SPANS) {
-        scalable_enter(s);
-        (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
-        scalable_leave(s);
-    }
-}
-
 /* span_put's rare ends: a span that had no free block is listed again;
- * one with no live block left may go back. 0. */
+ * one with no live block left goes back when its class list holds more
+ * than KEEP_SPANS spans (a batch that takes a few spans and gives them
+ * all back does not make and unmake them each time; the count, not a
+ * walk of the list, as a pair on such a span comes here every time). 0. */
 static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
 {
     if (sp->nfree == 1 && !span_listed(tc, sp))
         span_list_last(tc, sp);
-    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && (sp->prev || sp->next))
-        span_after_free(s, tc, sp);
+    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && tc->ncls[sp->cls] > KEEP_SPANS) {
+        scalable_enter(s);
+        (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
+        scalable_leave(s);
+    }
     return 0;
 }
 
@@ -2442,11 +2435,15 @@ int gomem__scalable_check(gomem_scalable *s)
         }
         if (nspans != tc->nspans)
             FAIL("%zu spans counted as %zu", nspans, tc->nspans);
-        for (unsigned c = 0; c < NCLS; c++)
-            for (struct scalable_span *sp = tc->cls[c]; sp; sp = sp->next)
+        for (unsigned c = 0; c < NCLS; c++) {
+            size_t listed = 0;
+            for (struct scalable_span *sp = tc->cls[c]; sp && listed <= tc->nspans; sp = sp->next, listed++)
                 if (sp->cls != c || sp->size != class_size[c] || !sp->nfree || (sp->next && sp->next->prev != sp) ||
                     (!sp->next && tc->clast[c] != sp))
                     FAIL("class list %u is broken", c);
+            if (listed != tc->ncls[c])
+                FAIL("class list %u holds %zu spans, counted as %u", c, listed, (unsigned)tc->ncls[c]);
+        }
     }
     struct gomem_scalable_stats st;
     gomem_scalable_stats(s, &st);
