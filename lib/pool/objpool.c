@@ -75,6 +75,7 @@ struct objpool_cache {
 struct gomem_objpool {
     /* Read by get and put without the lock; fixed after new. */
     uint64_t id;
+    uint64_t put_id; /* id, or 0 (no pool's) when reset sends every put the slow way */
     size_t size, stride, align;
     unsigned shift; /* stride = odd << shift */
     uint64_t inv;   /* odd^-1 mod 2^64 */
@@ -330,6 +331,7 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
     p->inv = inv;
     p->init = init;
     p->reset = reset;
+    p->put_id = reset ? 0 : id;
     p->arg = arg;
     gomem__lock_init(&p->lock);
     return p;
@@ -415,12 +417,13 @@ GOMEM__NOINLINE static int objpool_put_slow(gomem_objpool *p, void *obj)
 
 GOMEM_API GOMEM__HOT_ENTRY int gomem_objpool_put(gomem_objpool *p, void *obj)
 {
-    if (GOMEM__UNLIKELY(!p || !obj))
+    if (GOMEM__UNLIKELY(!p))
         return -EINVAL;
     struct objpool_cache *c = tl_last;
-    /* A pool with a reset callback, a foreign pointer or a full magazine
-     * take the slow path; this one is leaf code (no call, no frame). */
-    if (GOMEM__LIKELY(c && c->id == p->id && c->n < OBJPOOL_MAG && !p->reset)) {
+    /* A pool with a reset callback (put_id 0), a foreign pointer (NULL
+     * too: no slab holds it) or a full magazine take the slow path; this
+     * one is leaf code (no call, no frame). */
+    if (GOMEM__LIKELY(c && c->id == p->put_id && c->n < OBJPOOL_MAG)) {
         uintptr_t a = (uintptr_t)obj;
         for (const struct objpool_slab *s = p->slab + c->nseen; s-- != p->slab;) {
             uintptr_t off = a - s->base;
