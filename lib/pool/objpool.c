@@ -75,7 +75,7 @@ struct objpool_cache {
 struct gomem_objpool {
     /* Read by get and put without the lock; fixed after new. */
     uint64_t id;
-    uint64_t put_id; /* id, or 0 (no pool's) when reset sends every put the slow way */
+    uint64_t put_id; /* id, or UINT64_MAX (no magazine's) when reset sends every put the slow way */
     size_t size, stride, align;
     unsigned shift; /* stride = odd << shift */
     uint64_t inv;   /* odd^-1 mod 2^64 */
@@ -104,7 +104,11 @@ static uint64_t objpool_ids; /* under registry */
 #else
 #define OBJPOOL_TLS __thread
 #endif
-static OBJPOOL_TLS struct objpool_cache *tl_last; /* the magazine used last */
+/* No pool's magazine (id 0: ids start at 1): what tl_last points to until
+ * the thread uses one, so the fast paths need no NULL test. Never
+ * written. */
+static struct objpool_cache objpool_none;
+static OBJPOOL_TLS struct objpool_cache *tl_last = &objpool_none; /* the magazine used last */
 static OBJPOOL_TLS struct objpool_cache *tl_list; /* every magazine of this thread */
 
 /* ---------------------------------------------------------------- slabs */
@@ -235,7 +239,7 @@ static void objpool_thread_exit(void *head)
         c = next;
     }
     tl_list = NULL;
-    tl_last = NULL;
+    tl_last = &objpool_none;
 }
 
 /* This thread's magazine for p, made on first use; NULL when none could be
@@ -261,7 +265,7 @@ static struct objpool_cache *objpool_cache(gomem_objpool *p)
         if (x->dead) {
             *link = x->tnext;
             if (tl_last == x)
-                tl_last = NULL;
+                tl_last = &objpool_none;
             free(x);
         } else {
             link = &x->tnext;
@@ -331,7 +335,7 @@ GOMEM_API gomem_objpool *gomem_objpool_new(size_t size, size_t align, gomem_objp
     p->inv = inv;
     p->init = init;
     p->reset = reset;
-    p->put_id = reset ? 0 : id;
+    p->put_id = reset ? UINT64_MAX : id;
     p->arg = arg;
     gomem__lock_init(&p->lock);
     return p;
@@ -373,7 +377,7 @@ GOMEM__NOINLINE static void *objpool_get_slow(gomem_objpool *p)
 GOMEM_API GOMEM__HOT_ENTRY void *gomem_objpool_get(gomem_objpool *p)
 {
     struct objpool_cache *c = tl_last;
-    if (GOMEM__LIKELY(p && c && c->id == p->id && c->n)) {
+    if (GOMEM__LIKELY(p && c->id == p->id && c->n)) {
         struct objpool_entry e = c->e[--c->n];
         *e.st = SLOT_OUT;
         return e.obj;
@@ -387,7 +391,7 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_objpool_get(gomem_objpool *p)
 GOMEM__NOINLINE static int objpool_put_slow(gomem_objpool *p, void *obj)
 {
     struct objpool_cache *c = tl_last;
-    if (!c || c->id != p->id)
+    if (c->id != p->id) /* objpool_none, or another pool's */
         c = objpool_cache(p);
     uint8_t *st = c ? objpool_state(p, obj, c->nseen) : NULL;
     if (!st) {
@@ -420,10 +424,10 @@ GOMEM_API GOMEM__HOT_ENTRY int gomem_objpool_put(gomem_objpool *p, void *obj)
     if (GOMEM__UNLIKELY(!p))
         return -EINVAL;
     struct objpool_cache *c = tl_last;
-    /* A pool with a reset callback (put_id 0), a foreign pointer (NULL
-     * too: no slab holds it) or a full magazine take the slow path; this
-     * one is leaf code (no call, no frame). */
-    if (GOMEM__LIKELY(c && c->id == p->put_id && c->n < OBJPOOL_MAG)) {
+    /* No magazine yet, a pool with a reset callback, a foreign pointer
+     * (NULL too: no slab holds it) or a full magazine take the slow path;
+     * this one is leaf code (no call, no frame). */
+    if (GOMEM__LIKELY(c->id == p->put_id && c->n < OBJPOOL_MAG)) {
         uintptr_t a = (uintptr_t)obj;
         for (const struct objpool_slab *s = p->slab + c->nseen; s-- != p->slab;) {
             uintptr_t off = a - s->base;
@@ -462,7 +466,7 @@ GOMEM_API void gomem_objpool_destroy(gomem_objpool *p)
         if (c->id == p->id) {
             *link = c->tnext;
             if (tl_last == c)
-                tl_last = NULL;
+                tl_last = &objpool_none;
             free(c);
             (void)pthread_setspecific(objpool_key, tl_list);
             break;
