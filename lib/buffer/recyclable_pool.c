@@ -45,11 +45,11 @@ GOMEM__HOT_ENTRY size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg,
 {
     size_t kept = 0;
     for (size_t i = 0; i < n;) {
-        uint8_t *start = seg[i].iov_base;
-        size_t len = seg[i].iov_len, j = i + 1;
-        while (j < n && (uint8_t *)seg[j].iov_base == start + len)
-            len += seg[j++].iov_len;
-        if (j - i == 1 || rm_free(s, start, len) != 0)
+        uint8_t *start = seg[i].iov_base, *end = start + seg[i].iov_len;
+        size_t j = i + 1;
+        while (j < n && (uint8_t *)seg[j].iov_base == end)
+            end += seg[j++].iov_len;
+        if (j - i == 1 || rm_free(s, start, (size_t)(end - start)) != 0)
             for (size_t k = i; k < j; k++)
                 if (rm_free(s, seg[k].iov_base, seg[k].iov_len) != 0)
                     seg[kept++] = seg[k]; /* kept <= k: nothing unread is overwritten */
