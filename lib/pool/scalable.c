@@ -8,12 +8,15 @@
  * order beyond what it holds back, or of older chunks), its small
  * requests come from its spans from the next refill on ("spans" below):
  * runs carved from an arena's offset allocator, cut into blocks of one
- * class size, whose len[] says exactly which bytes are handed out. The
- * owner's malloc pops a free block, the owner's free of a whole block
- * pushes it back, with no lock; anything else that meets a span takes the
- * lock, refuses what meets free bytes and breaks the live blocks it meets
- * (their slack goes to the tree), then goes on as below. Larger requests
- * (and recyclable memory, read and borrow) use the bump chunk.
+ * class size, whose len[] says exactly which bytes are handed out. Once
+ * SPANS_IDLE of its frees have left a span wholly free with none filling
+ * up meanwhile (pairs, batches freed whole: the chunk's own work), they
+ * come from the chunk again. The owner's malloc pops a free block, the
+ * owner's free of a whole block pushes it back, with no lock; anything
+ * else that meets a span takes the lock, refuses what meets free bytes
+ * and breaks the live blocks it meets (their slack goes to the tree),
+ * then goes on as below. Larger requests (and recyclable memory, read and
+ * borrow) use the bump chunk.
  *
  * Each thread that calls an allocator gets a thread cache (struct
  * scalable_tc): a bump chunk, a run carved from one arena's offset
@@ -108,6 +111,7 @@ struct scalable_tc;
 #define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
 #define STRAY 64 /* frees to the tree over one chunk that turn the thread to spans */
 #define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
+#define SPANS_IDLE 1024 /* spans kept wholly free, none full between, that turn the thread back to its chunk */
 #define LEN_FREE 0x8000u /* | the next free block's index (nblocks: none) */
 #define LEN_BROKEN 0xFFFFu
 
@@ -209,6 +213,7 @@ struct scalable_tc {
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
+    size_t idle;                       /* spans the owner's frees left wholly free and kept, since one was full */
     struct scalable_span *spans;       /* every span of the thread */
     size_t ndead;                      /* spans whose last block broke since span_new looked (under the lock) */
     struct span_slot *slots;           /* index: 4 KiB window -> spans */
@@ -1516,12 +1521,24 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
  * walk of the list, as a pair on such a span comes here every time). 0. */
 static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
 {
-    if (sp->nfree == 1 && !span_listed(tc, sp))
+    if (sp->nfree == 1 && !span_listed(tc, sp)) {
         span_list_last(tc, sp);
-    if (sp->nfree + AO_load(&sp->nbroken) == sp->nblocks && tc->ncls[sp->cls] > KEEP_SPANS) {
+        tc->idle = 0;
+    }
+    if (sp->nfree + AO_load(&sp->nbroken) != sp->nblocks)
+        return 0;
+    if (tc->ncls[sp->cls] > KEEP_SPANS) {
         scalable_enter(s);
         (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
         scalable_leave(s);
+    } else if (++tc->idle == SPANS_IDLE) {
+        /* The thread's frees keep emptying its spans (pairs, batches
+         * freed whole) and none filled up meanwhile: its chunk serves that
+         * better, and its strays bring it back here if they come back.
+         * Blocks still in spans go back to them as before. */
+        tc->cmax = 0;
+        tc->stray = 0;
+        tc->idle = 0;
     }
     return 0;
 }
@@ -2299,8 +2316,10 @@ int gomem__scalable_spans(gomem_scalable *s, int on)
     if (!tc)
         return -ENOMEM;
     int was = tc->cmax != 0;
-    if (on >= 0)
+    if (on >= 0) {
         tc->cmax = on ? CMAX : 0;
+        tc->idle = 0;
+    }
     return was;
 }
 

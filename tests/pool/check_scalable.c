@@ -737,6 +737,59 @@ START_TEST(test_spans_switch)
 }
 END_TEST
 
+/* A thread on spans whose frees keep leaving a span wholly free, none
+ * filling up meanwhile (pairs), turns back to its chunk after
+ * SPANS_IDLE (1024) of them; a span that fills up between starts the
+ * count again. Blocks still in spans go back to them either way. */
+START_TEST(test_spans_switch_back)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    static unsigned char *p[200];
+    gomem__scalable_spans(s, 1);
+    unsigned char *keep = gomem_scalable_malloc(s, 100); /* another class's span */
+    canary_fill(keep, 100);
+    for (int i = 0; i < 1000; i++) {
+        unsigned char *x = gomem_scalable_malloc(s, 1000);
+        ck_assert_ptr_nonnull(x);
+        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1); /* 1000 < 1024 */
+    /* 200 blocks of 64 bytes fill the first span of their class (at most
+     * 128 blocks of 64 B; a span has at least 4 KiB): one of it freed
+     * lists it again, and the count starts over. */
+    for (int i = 0; i < 200; i++)
+        p[i] = gomem_scalable_malloc(s, 64);
+    ck_assert_int_eq(gomem_scalable_free(s, p[0], 64), 0);
+    for (int i = 0; i < 1000; i++) {
+        unsigned char *x = gomem_scalable_malloc(s, 1000);
+        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 0; i < 100; i++) {
+        unsigned char *x = gomem_scalable_malloc(s, 1000);
+        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0); /* back to the chunk */
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    /* The chunk serves the next pair: the same address twice. */
+    unsigned char *a = gomem_scalable_malloc(s, 1000);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), 0);
+    ck_assert_ptr_eq(gomem_scalable_malloc(s, 1000), a);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 1000), 0);
+    /* Blocks in spans still go back to them, once. */
+    ck_assert(canary_intact(keep, 100));
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 100), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 100), -EINVAL);
+    for (int i = 1; i < 200; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 64), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, p[5], 64), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* Another thread's frees of blocks in the owner's spans: a kept (free)
  * block and slack refused, a whole block and a middle taken (the lock's
  * way), and the owner sees them. */
@@ -1205,6 +1258,7 @@ int main(void)
     tcase_add_test(tc, test_span_over_broken);
     tcase_add_test(tc, test_spans_threads);
     tcase_add_test(tc, test_spans_switch);
+    tcase_add_test(tc, test_spans_switch_back);
 #endif
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
