@@ -1249,6 +1249,7 @@ int main(void)
     (void)test_span_over_broken;
     (void)test_spans_threads;
     (void)test_spans_switch;
+    (void)test_spans_switch_back;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
