@@ -745,15 +745,6 @@ static int span_indexed(const struct scalable_tc *tc, const struct scalable_span
 }
 #endif
 
-/* The owner takes sp's first free block (sp has one): its index. */
-static inline uint32_t span_pop(struct scalable_span *sp)
-{
-    uint32_t i = sp->head;
-    sp->head = AO_short_load(&sp->len[i]) & ~LEN_FREE;
-    sp->nfree--;
-    return i;
-}
-
 /* The class list: spans with free blocks, the one malloc takes from
  * first. A new span goes first; one that had no free block left goes
  * last, to gather more frees while malloc takes from the spans before
@@ -1607,6 +1598,28 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
 /* n <= CMAX bytes from a span of the calling thread (a new span under the
  * lock when its class has none with a free block; the chunk when no span
  * can be made): counted, NULL with errno ENOMEM. */
+/* The owner hands out sp's first free block (sp has one, listed) for n
+ * bytes, counted: no sequence bump, as one counter moves (see malloc). The
+ * fields go into locals first: the store to len[] may alias them, and
+ * would make the compiler read them again. */
+static SCALABLE_INLINE unsigned char *span_hand_out(struct scalable_tc *tc, struct scalable_span *sp, size_t n)
+{
+    uint32_t i = sp->head, next = AO_short_load(&sp->len[i]) & ~LEN_FREE, nfree = sp->nfree - 1;
+    unsigned char *base = sp->base;
+    size_t size = sp->size;
+    sp->head = next;
+    sp->nfree = nfree;
+    AO_short_store(&sp->len[i], (unsigned short)n);
+    /* The class's next block, for its caller to write: a free list
+     * threaded through the blocks would have loaded it (past the end when
+     * none: a prefetch never faults). */
+    __builtin_prefetch(base + (size_t)next * size, 1);
+    if (GOMEM__UNLIKELY(!nfree))
+        span_unlist(tc, sp);
+    AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+    return base + (size_t)i * size;
+}
+
 static unsigned char *span_take(gomem_scalable *s, struct scalable_tc *tc, size_t n)
 {
     unsigned c = size_class(n);
@@ -1618,12 +1631,7 @@ static unsigned char *span_take(gomem_scalable *s, struct scalable_tc *tc, size_
         if (!sp) /* no memory for a span: the chunk may still have room */
             return scalable_take(s, tc, n, 1);
     }
-    uint32_t i = span_pop(sp);
-    AO_short_store(&sp->len[i], (unsigned short)n);
-    if (!sp->nfree)
-        span_unlist(tc, sp);
-    AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-    return sp->base + (size_t)i * sp->size;
+    return span_hand_out(tc, sp, n);
 }
 
 /* ---------------------------------------------------------------- debug */
@@ -1849,23 +1857,7 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
         }
         struct scalable_span *sp = tc->cls[size_class(n)];
         if (GOMEM__LIKELY(sp != NULL)) {
-            /* As above, no sequence bump: one counter moves. span_pop,
-             * with the fields in locals: the store to len[] may alias
-             * them, and would make the compiler read them again. */
-            uint32_t i = sp->head, next = AO_short_load(&sp->len[i]) & ~LEN_FREE, nfree = sp->nfree - 1;
-            unsigned char *base = sp->base;
-            size_t size = sp->size;
-            sp->head = next;
-            sp->nfree = nfree;
-            AO_short_store(&sp->len[i], (unsigned short)n);
-            /* The class's next block, for its caller to write: a free
-             * list threaded through the blocks would have loaded it (past
-             * the end when none: a prefetch never faults). */
-            __builtin_prefetch(base + (size_t)next * size, 1);
-            if (GOMEM__UNLIKELY(!nfree))
-                span_unlist(tc, sp);
-            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-            unsigned char *p = base + (size_t)i * size;
+            unsigned char *p = span_hand_out(tc, sp, n);
             GOMEM__POOL_ALLOCATED(p, n);
             return p;
         }
@@ -1935,14 +1927,13 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     return scalable_give(s, tc, p, n, 1);
 }
 
-/* The owner's free of [p, p + n) starting in block i of its span sp: the
- * whole block malloc gave goes back to the span's free list, lock-free,
- * when len[i] says it is exactly that block (len_is). Anything else there
- * is span_free_slow's. */
+/* The owner's free of [p, p + n) starting in block i of its span sp,
+ * whose len[i] the caller read as l: the whole block malloc gave goes back
+ * to the span's free list, lock-free, when l says it is exactly that block
+ * (len_is). Anything else there is span_free_slow's. */
 static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
-                                        uint32_t i, void *p, size_t n)
+                                        uint32_t i, unsigned l, void *p, size_t n)
 {
-    unsigned l = AO_short_load(&sp->len[i]);
     if (GOMEM__LIKELY(len_is(l, n) && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
         GOMEM__POOL_FREED(p, n);
         return span_put(s, tc, sp, i, n);
@@ -1955,7 +1946,8 @@ static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *t
 static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_hint(gomem_scalable *s, struct scalable_tc *tc,
                                                                struct scalable_span *sp, void *p, size_t n)
 {
-    return span_free_in(s, tc, sp, span_block(sp, (uintptr_t)p), p, n);
+    uint32_t i = span_block(sp, (uintptr_t)p);
+    return span_free_in(s, tc, sp, i, AO_short_load(&sp->len[i]), p, n);
 }
 
 /* The owner's free of [p, p + n) outside its chunk and the span it last
@@ -1969,11 +1961,7 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s,
     struct scalable_span *sp = span_find_len(tc, (uintptr_t)p, &i, &l);
     if (sp) {
         tc->hint = sp;
-        if (GOMEM__LIKELY(len_is(l, n) && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
-            GOMEM__POOL_FREED(p, n);
-            return span_put(s, tc, sp, i, n);
-        }
-        return span_free_slow(s, tc, sp, i, p, n);
+        return span_free_in(s, tc, sp, i, l, p, n);
     }
     if (GOMEM__LIKELY(n != 0 && p)) {
         tc->stray++;
