@@ -737,6 +737,16 @@ START_TEST(test_spans_switch)
 }
 END_TEST
 
+/* k malloc+free pairs of n bytes, each free accepted. */
+static void pairs(gomem_scalable *s, int k, size_t n)
+{
+    for (int i = 0; i < k; i++) {
+        unsigned char *x = gomem_scalable_malloc(s, n);
+        ck_assert_ptr_nonnull(x);
+        ck_assert_int_eq(gomem_scalable_free(s, x, n), 0);
+    }
+}
+
 /* A thread on spans whose frees keep leaving a span wholly free, none
  * filling up meanwhile (pairs), turns back to its chunk after
  * SPANS_IDLE (1024) of them; a span that fills up between starts the
@@ -748,11 +758,7 @@ START_TEST(test_spans_switch_back)
     gomem__scalable_spans(s, 1);
     unsigned char *keep = gomem_scalable_malloc(s, 100); /* another class's span */
     canary_fill(keep, 100);
-    for (int i = 0; i < 1000; i++) {
-        unsigned char *x = gomem_scalable_malloc(s, 1000);
-        ck_assert_ptr_nonnull(x);
-        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
-    }
+    pairs(s, 1000, 1000);
     ck_assert_int_eq(gomem__scalable_spans(s, -1), 1); /* 1000 < 1024 */
     /* 200 blocks of 64 bytes fill the first span of their class (at most
      * 128 blocks of 64 B; a span has at least 4 KiB): one of it freed
@@ -760,16 +766,10 @@ START_TEST(test_spans_switch_back)
     for (int i = 0; i < 200; i++)
         p[i] = gomem_scalable_malloc(s, 64);
     ck_assert_int_eq(gomem_scalable_free(s, p[0], 64), 0);
-    for (int i = 0; i < 1000; i++) {
-        unsigned char *x = gomem_scalable_malloc(s, 1000);
-        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
-    }
+    pairs(s, 1000, 1000);
     ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
     ck_assert_int_eq(gomem__scalable_check(s), 0);
-    for (int i = 0; i < 100; i++) {
-        unsigned char *x = gomem_scalable_malloc(s, 1000);
-        ck_assert_int_eq(gomem_scalable_free(s, x, 1000), 0);
-    }
+    pairs(s, 100, 1000);
     ck_assert_int_eq(gomem__scalable_spans(s, -1), 0); /* back to the chunk */
     ck_assert_int_eq(gomem__scalable_check(s), 0);
     /* The chunk serves the next pair: the same address twice. */
