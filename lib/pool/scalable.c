@@ -1607,9 +1607,6 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
     return scalable_give(s, tc, p, n, 1);
 }
 
-/* n <= CMAX bytes from a span of the calling thread (a new span under the
- * lock when its class has none with a free block; the chunk when no span
- * can be made): counted, NULL with errno ENOMEM. */
 /* The owner hands out sp's first free block (sp has one, listed) for n
  * bytes, counted: no sequence bump, as one counter moves (see malloc). The
  * fields go into locals first: the store to len[] may alias them, and
@@ -1632,6 +1629,9 @@ static SCALABLE_INLINE unsigned char *span_hand_out(struct scalable_tc *tc, stru
     return base + (size_t)i * size;
 }
 
+/* n <= CMAX bytes from a span of the calling thread (a new span under the
+ * lock when its class has none with a free block; the chunk when no span
+ * can be made): counted, NULL with errno ENOMEM. */
 static unsigned char *span_take(gomem_scalable *s, struct scalable_tc *tc, size_t n)
 {
     unsigned c = size_class(n);
