@@ -213,7 +213,7 @@ struct scalable_tc {
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
-    size_t idle;                       /* spans the owner's frees left wholly free and kept, since one was full */
+    size_t idle;                       /* on spans: those its frees left wholly free and kept, since one was full */
     struct scalable_span *spans;       /* every span of the thread */
     size_t ndead;                      /* spans whose last block broke since span_new looked (under the lock) */
     struct span_slot *slots;           /* index: 4 KiB window -> spans */
@@ -1264,9 +1264,13 @@ static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc
     unsigned char *p = tc_cur(tc);
     if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
         /* A chunk whose frees kept straying to the tree: the thread's
-         * small requests go to spans from now on. */
-        if (tc->stray >= STRAY)
+         * small requests go to spans from now on, and the count that
+         * turns it back starts (frees into spans left from an earlier
+         * time on them do not count while it is on its chunk). */
+        if (tc->stray >= STRAY) {
             tc->cmax = CMAX;
+            tc->idle = 0;
+        }
         tc->stray = 0;
         scalable_enter(s);
         int r = scalable_refill(s, tc, n);
@@ -1534,7 +1538,7 @@ static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc 
         scalable_enter(s);
         (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
         scalable_leave(s);
-    } else if (++tc->idle == SPANS_IDLE) {
+    } else if (tc->cmax && ++tc->idle == SPANS_IDLE) {
         /* The thread's frees keep emptying its spans (pairs, batches
          * freed whole) and none filled up meanwhile: its chunk serves that
          * better, and its strays bring it back here if they come back.

@@ -790,6 +790,47 @@ START_TEST(test_spans_switch_back)
 }
 END_TEST
 
+/* Spans left wholly free by frees made while the thread is on its chunk
+ * (blocks from an earlier time on spans) do not count toward turning it
+ * back: the count starts when its strays turn it to spans, and it goes
+ * back at the SPANS_IDLE-th (1024th) pair exactly. */
+START_TEST(test_spans_switch_back_count)
+{
+    static const size_t sizes[] = {16,  32,  48,  64,  80,  96,  112,  128,  160,  192,  224,  256,  320,  384,
+                                   448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
+    enum { NSIZES = sizeof sizes / sizeof sizes[0] };
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    static unsigned char *one[NSIZES], *p[400], *q[200];
+    gomem__scalable_spans(s, 1);
+    for (int i = 0; i < NSIZES; i++) /* a span of each class, one block in it */
+        one[i] = gomem_scalable_malloc(s, sizes[i]);
+    gomem__scalable_spans(s, 0);
+    for (int i = 0; i < NSIZES; i++) /* 28 spans wholly free, kept: not counted */
+        ck_assert_int_eq(gomem_scalable_free(s, one[i], sizes[i]), 0);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    /* Strays, then a refill: spans (as in test_spans_switch). */
+    for (int i = 0; i < 400; i++)
+        p[i] = gomem_scalable_malloc(s, 2000);
+    for (int i = 0; i < 400; i += 2)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    for (int i = 0; i < 200; i++)
+        q[i] = gomem_scalable_malloc(s, 2000);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    pairs(s, 1023, 1000); /* each leaves the kept span of class 1024 wholly free */
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    pairs(s, 1, 1000);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    for (int i = 1; i < 400; i += 2)
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 2000), 0);
+    for (int i = 0; i < 200; i++)
+        ck_assert_int_eq(gomem_scalable_free(s, q[i], 2000), 0);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* Another thread's frees of blocks in the owner's spans: a kept (free)
  * block and slack refused, a whole block and a middle taken (the lock's
  * way), and the owner sees them. */
@@ -1250,6 +1291,7 @@ int main(void)
     (void)test_spans_threads;
     (void)test_spans_switch;
     (void)test_spans_switch_back;
+    (void)test_spans_switch_back_count;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
@@ -1260,6 +1302,7 @@ int main(void)
     tcase_add_test(tc, test_spans_threads);
     tcase_add_test(tc, test_spans_switch);
     tcase_add_test(tc, test_spans_switch_back);
+    tcase_add_test(tc, test_spans_switch_back_count);
 #endif
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
