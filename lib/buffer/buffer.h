@@ -57,15 +57,20 @@ size_t gomem__rm_free_all(gomem_scalable *s, struct iovec *seg, size_t n);
 /* gomem_recyclable_next when both of rm's lists have room and size, the
  * new rm->mem.size, did not overflow: a segment of n bytes (and a
  * redzone) from the backing, appended by gomem__rm_keep; NULL with errno
- * set and nothing changed. The pooled backing's is the scalable
- * allocator's own, called directly (one call: the thread cache's bump and
- * the appends). */
+ * set and nothing changed. The pooled backing has none: the whole of
+ * gomem_recyclable_next is the scalable allocator's
+ * gomem__scalable_rm_next, whose tests, bump and appends are one function
+ * that calls nothing (10 nexts and a recycle: 761 -> 711 instructions). */
 #if GOMEM__RM_POOLED
-void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size);
-#define gomem__rm_next gomem__scalable_rm_next
+void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n);
 #else
 void *gomem__rm_next(gomem_recyclable *rm, size_t n, size_t size);
 #endif
+
+/* gomem_recyclable_next for every call the fast path does not serve
+ * (bad arguments, a list to grow, a chunk to refill): the lists grow
+ * first, so that after the allocation nothing fails. */
+void *gomem__recyclable_next_slow(gomem_recyclable *rm, size_t n);
 
 /* Append the segment p of n bytes (n + GOMEM__REDZONE taken) to both of
  * rm's lists, which have room; size is rm->mem.size + n. Returns p. */

@@ -73,9 +73,7 @@ GOMEM_API int gomem_recyclable_set_allocator(gomem_recyclable *rm, gomem_scalabl
     return 0;
 }
 
-/* next when a list is full (or the arguments are bad): grow them first,
- * so that after the allocation nothing fails. */
-static GOMEM__NOINLINE void *recyclable_next_slow(gomem_recyclable *rm, size_t n)
+GOMEM__NOINLINE void *gomem__recyclable_next_slow(gomem_recyclable *rm, size_t n)
 {
     if (!rm || !n) {
         errno = EINVAL;
@@ -100,14 +98,18 @@ static GOMEM__NOINLINE void *recyclable_next_slow(gomem_recyclable *rm, size_t n
 /* Debug builds put an unaddressable redzone after each segment, so an
  * overflow into the next one is reported by memcheck and ASan. The usual
  * call finds room in both lists: one test each, then the backing's
- * allocation and appends in one call. */
+ * allocation and appends in one call (the pooled backing's tests too). */
 GOMEM_API GOMEM__HOT_ENTRY void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
 {
+#if GOMEM__RM_POOLED
+    return gomem__scalable_rm_next(rm, n);
+#else
     size_t size;
     if (GOMEM__LIKELY(rm && n - 1 < SIZE_MAX - GOMEM__REDZONE && rm->nowned < rm->capowned &&
                       rm->mem.count < rm->mem.cap && !gomem__add_overflows(rm->mem.size, n, &size)))
         return gomem__rm_next(rm, n, size);
-    return recyclable_next_slow(rm, n);
+    return gomem__recyclable_next_slow(rm, n);
+#endif
 }
 
 GOMEM_API void *gomem_recyclable_copy_from(gomem_recyclable *rm, const gomem_memory *src)

@@ -1902,28 +1902,32 @@ void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
     return p;
 }
 
-static GOMEM__NOINLINE void *scalable_rm_next_slow(gomem_recyclable *rm, size_t n, size_t size)
+/* The fast path calls nothing, so it saves no register; its tests are
+ * gomem_recyclable_next's (for rm's lists) and gomem__scalable_malloc_bump's
+ * (for the chunk). n == 0 fails the room test, as n - 1 wraps, unless a
+ * redzone follows. */
+GOMEM__HOT_ENTRY void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n)
 {
-    unsigned char *p = gomem__scalable_malloc_bump(rm->pool, n + GOMEM__REDZONE);
-    return p ? gomem__rm_keep(rm, p, n, size) : NULL;
-}
-
-/* The fast path calls nothing, so it saves no register. */
-GOMEM__HOT_ENTRY void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size)
-{
-    gomem_scalable *s = rm->pool;
-    size_t alloc_n = n + GOMEM__REDZONE;
-    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
-        struct scalable_tc *tc = tl_last.tc;
-        unsigned char *p = tc_cur(tc);
-        if (GOMEM__LIKELY(alloc_n - 1 < (size_t)(tc->end - p))) { /* as gomem__scalable_malloc_bump's */
-            AO_store(&tc->cur, (AO_t)(p + alloc_n));
-            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + alloc_n);
-            GOMEM__POOL_ALLOCATED(p, alloc_n);
-            return gomem__rm_keep(rm, p, n, size);
+    if (GOMEM__LIKELY(rm != NULL)) {
+        gomem_scalable *s = rm->pool;
+        size_t alloc_n = n + GOMEM__REDZONE, size;
+        if (GOMEM__LIKELY(s && tl_last.id == s->id &&
+                          (!GOMEM__REDZONE || n - 1 < SIZE_MAX - GOMEM__REDZONE))) {
+            struct scalable_tc *tc = tl_last.tc;
+            unsigned char *p = tc_cur(tc);
+            if (GOMEM__LIKELY(alloc_n - 1 < (size_t)(tc->end - p) && rm->nowned < rm->capowned &&
+                              rm->mem.count < rm->mem.cap && !gomem__add_overflows(rm->mem.size, n, &size))) {
+                /* The appends first: rm's fields, read for the tests
+                 * above, need no second load after stores to tc. */
+                GOMEM__POOL_ALLOCATED(p, alloc_n);
+                gomem__rm_keep(rm, p, n, size);
+                AO_store(&tc->cur, (AO_t)(p + alloc_n));
+                AO_store(&tc->mbytes, AO_load(&tc->mbytes) + alloc_n);
+                return p;
+            }
         }
     }
-    return scalable_rm_next_slow(rm, n, size);
+    return gomem__recyclable_next_slow(rm, n);
 }
 
 static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t n)

@@ -27,9 +27,11 @@ int gomem__scalable_spans(gomem_scalable *s, int on);
  * with errno EINVAL or ENOMEM. */
 void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n);
 
-/* The pooled recyclable backing's gomem__rm_next (lib/buffer/buffer.h):
- * n + GOMEM__REDZONE bytes as gomem__scalable_malloc_bump takes them,
- * appended to rm's lists with gomem__rm_keep, in one call. */
-void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n, size_t size);
+/* gomem_recyclable_next of the pooled recyclable backing
+ * (lib/buffer/buffer.h): n + GOMEM__REDZONE bytes as
+ * gomem__scalable_malloc_bump takes them, appended to rm's lists with
+ * gomem__rm_keep, in one call; anything else is
+ * gomem__recyclable_next_slow's. */
+void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n);
 
 #endif /* GOMEM_SCALABLE_H */
