@@ -297,6 +297,17 @@ static inline unsigned char *tc_cur(struct scalable_tc *tc)
     return (unsigned char *)AO_load(&tc->cur);
 }
 
+/* The owner's bump: n bytes at p = tc_cur(tc) handed out, counted. No
+ * sequence bump: a malloc changes one word that readers pair with others
+ * (mbytes with fbytes, cur with the pending blocks), and whatever order
+ * they read in, mallocs alone between two reads leave a state that
+ * existed. Frees, which change fbytes or the pending blocks, bump it. */
+static inline void tc_took(struct scalable_tc *tc, unsigned char *p, size_t n)
+{
+    AO_store(&tc->cur, (AO_t)(p + n));
+    AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+}
+
 /* Point the cache at a chunk (NULL for none). Owner, or a caller that
  * no thread races with; under the lock. */
 static void tc_set(struct scalable_tc *tc, gomem_arena *a, unsigned char *start, unsigned char *end)
@@ -1612,7 +1623,7 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
 }
 
 /* The owner hands out sp's first free block (sp has one, listed) for n
- * bytes, counted: no sequence bump, as one counter moves (see malloc). The
+ * bytes, counted: no sequence bump, as one counter moves (see tc_took). The
  * fields go into locals first: the store to len[] may alias them, and
  * would make the compiler read them again. */
 static SCALABLE_INLINE unsigned char *span_hand_out(struct scalable_tc *tc, struct scalable_span *sp, size_t n)
@@ -1858,14 +1869,7 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
         if (GOMEM__LIKELY(n - 1 >= tc->cmax)) { /* always while the thread bumps its chunk */
             unsigned char *p = tc_cur(tc);
             if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
-                /* No sequence bump: a malloc changes one word that readers
-                 * pair with others (mbytes with fbytes, cur with the
-                 * pending blocks), and whatever order they read in,
-                 * mallocs alone between two reads leave a state that
-                 * existed. Frees, which change fbytes or the pending
-                 * blocks, bump it. */
-                AO_store(&tc->cur, (AO_t)(p + n));
-                AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+                tc_took(tc, p, n);
                 GOMEM__POOL_ALLOCATED(p, n);
                 return p;
             }
@@ -1887,8 +1891,7 @@ void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room: as malloc's */
-            AO_store(&tc->cur, (AO_t)(p + n));
-            AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
+            tc_took(tc, p, n);
             GOMEM__POOL_ALLOCATED(p, n);
             return p;
         }
@@ -1921,8 +1924,7 @@ GOMEM__HOT_ENTRY void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n)
                  * above, need no second load after stores to tc. */
                 GOMEM__POOL_ALLOCATED(p, alloc_n);
                 gomem__rm_keep(rm, p, n, size);
-                AO_store(&tc->cur, (AO_t)(p + alloc_n));
-                AO_store(&tc->mbytes, AO_load(&tc->mbytes) + alloc_n);
+                tc_took(tc, p, alloc_n);
                 return p;
             }
         }
