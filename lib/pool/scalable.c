@@ -213,7 +213,7 @@ struct scalable_tc {
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
-    size_t idle;                       /* on spans: those its frees left wholly free and kept, since one was full */
+    size_t idle;                       /* on spans (else 0): spans its frees emptied and kept, none full since */
     struct scalable_span *spans;       /* every span of the thread */
     size_t ndead;                      /* spans whose last block broke since span_new looked (under the lock) */
     struct span_slot *slots;           /* index: 4 KiB window -> spans */
@@ -1275,13 +1275,10 @@ static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc
     unsigned char *p = tc_cur(tc);
     if (GOMEM__UNLIKELY((size_t)(tc->end - p) < n)) {
         /* A chunk whose frees kept straying to the tree: the thread's
-         * small requests go to spans from now on, and the count that
-         * turns it back starts (frees into spans left from an earlier
-         * time on them do not count while it is on its chunk). */
-        if (tc->stray >= STRAY) {
+         * small requests go to spans from now on (the count that turns
+         * it back is 0: it counts only while the thread is on spans). */
+        if (tc->stray >= STRAY)
             tc->cmax = CMAX;
-            tc->idle = 0;
-        }
         tc->stray = 0;
         scalable_enter(s);
         int r = scalable_refill(s, tc, n);
@@ -2485,6 +2482,8 @@ int gomem__scalable_check(gomem_scalable *s)
         }
         if (nspans != tc->nspans)
             FAIL("%zu spans counted as %zu", nspans, tc->nspans);
+        if (!tc->cmax && tc->idle)
+            FAIL("a thread on its chunk counts %zu idle spans", tc->idle);
         for (unsigned c = 0; c < NCLS; c++) {
             size_t listed = 0;
             for (struct scalable_span *sp = tc->cls[c]; sp && listed <= tc->nspans; sp = sp->next, listed++)
