@@ -98,7 +98,8 @@ GOMEM__NOINLINE void *gomem__recyclable_next_slow(gomem_recyclable *rm, size_t n
 /* Debug builds put an unaddressable redzone after each segment, so an
  * overflow into the next one is reported by memcheck and ASan. The usual
  * call finds room in both lists: one test each, then the backing's
- * allocation and appends in one call (the pooled backing's tests too). */
+ * allocation and appends in one call; the pooled backing makes the tests
+ * in that call too (gomem__scalable_rm_next). */
 GOMEM_API GOMEM__HOT_ENTRY void *gomem_recyclable_next(gomem_recyclable *rm, size_t n)
 {
 #if GOMEM__RM_POOLED
