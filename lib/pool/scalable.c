@@ -9,9 +9,10 @@
  * requests come from its spans from the next refill on ("spans" below):
  * runs carved from an arena's offset allocator, cut into blocks of one
  * class size, whose len[] says exactly which bytes are handed out. Once
- * SPANS_IDLE of its frees have left a span wholly free with none filling
- * up meanwhile (pairs, batches freed whole: the chunk's own work), they
- * come from the chunk again. The owner's malloc pops a free block, the
+ * SPANS_IDLE of its frees have left a span wholly free or given back the
+ * block its last span malloc took, with none filling up meanwhile (pairs,
+ * batches freed whole: the chunk's own work), they come from the chunk
+ * again. The owner's malloc pops a free block, the
  * owner's free of a whole block pushes it back, with no lock; anything
  * else that meets a span takes the lock, refuses what meets free bytes
  * and breaks the live blocks it meets (their slack goes to the tree),
@@ -111,7 +112,7 @@ struct scalable_tc;
 #define WIN_SHIFT 12 /* the index's windows: SPAN_MIN, so one meets at most two spans */
 #define STRAY 64 /* frees to the tree over one chunk that turn the thread to spans */
 #define KEEP_SPANS 4 /* a wholly free span goes back beside this many others of its class */
-#define SPANS_IDLE 1024 /* spans kept wholly free, none full between, that turn the thread back to its chunk */
+#define SPANS_IDLE 1024 /* frees that empty a span or give back the last malloc's block, none full between: back to the chunk */
 #define LEN_FREE 0x8000u /* | the next free block's index (nblocks: none) */
 #define LEN_BROKEN 0xFFFFu
 
@@ -212,8 +213,9 @@ struct scalable_tc {
     uint32_t ncls[NCLS];               /* the spans on each list */
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
+    unsigned char *last;               /* the block its last span malloc handed out (compared, never read) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
-    size_t idle;                       /* on spans (else 0): spans its frees emptied and kept, none full since */
+    size_t idle;                       /* on spans (else 0): its frees that emptied a span or gave back last, none full since */
     struct scalable_span *spans;       /* every span of the thread */
     size_t ndead;                      /* spans whose last block broke since span_new looked (under the lock) */
     struct span_slot *slots;           /* index: 4 KiB window -> spans */
@@ -1534,23 +1536,25 @@ static GOMEM__NOINLINE int scalable_give_owner(gomem_scalable *s, struct scalabl
  * than KEEP_SPANS spans (a batch that takes a few spans and gives them
  * all back does not make and unmake them each time; the count, not a
  * walk of the list, as a pair on such a span comes here every time). 0. */
-static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp)
+static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp,
+                                          const unsigned char *p)
 {
     if (sp->nfree == 1 && !span_listed(tc, sp)) {
         span_list_last(tc, sp);
         tc->idle = 0;
     }
-    if (sp->nfree + AO_load(&sp->nbroken) != sp->nblocks)
-        return 0;
-    if (tc->ncls[sp->cls] > KEEP_SPANS) {
+    int empty = sp->nfree + AO_load(&sp->nbroken) == sp->nblocks;
+    if (empty && tc->ncls[sp->cls] > KEEP_SPANS) {
         scalable_enter(s);
         (void)span_dissolve(s, tc, sp); /* on -ENOMEM it stays, as it was */
         scalable_leave(s);
-    } else if (tc->cmax && ++tc->idle == SPANS_IDLE) {
-        /* The thread's frees keep emptying its spans (pairs, batches
-         * freed whole) and none filled up meanwhile: its chunk serves that
-         * better, and its strays bring it back here if they come back.
-         * Blocks still in spans go back to them as before. */
+    } else if ((empty || p == tc->last) && tc->cmax && ++tc->idle == SPANS_IDLE) {
+        /* The thread's frees keep emptying its spans or giving back the
+         * block its last malloc took (pairs, batches freed whole, even
+         * beside long-lived blocks) and none of its spans filled up
+         * meanwhile: its chunk serves that better, and its strays bring
+         * it back here if they come back. Blocks still in spans go back
+         * to them as before. */
         tc->cmax = 0;
         tc->stray = 0;
         tc->idle = 0;
@@ -1562,15 +1566,15 @@ static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc 
  * the span's free list, lock-free (the sequence bump pairs fbytes with
  * mbytes for the readers of the counters). 0. */
 static SCALABLE_INLINE int span_put(gomem_scalable *s, struct scalable_tc *tc, struct scalable_span *sp, uint32_t i,
-                                    size_t n)
+                                    const unsigned char *p, size_t n)
 {
     AO_t q = tc_begin(tc);
     AO_short_store(&sp->len[i], (unsigned short)(LEN_FREE | sp->head));
     sp->head = i;
     sp->nfree++;
     tc_end_freed(tc, q, n);
-    if (GOMEM__UNLIKELY(sp->nfree == 1 || sp->nfree + AO_load(&sp->nbroken) == sp->nblocks))
-        return span_put_after(s, tc, sp); /* a tail call: the callers save no register */
+    if (GOMEM__UNLIKELY(sp->nfree == 1 || sp->nfree + AO_load(&sp->nbroken) == sp->nblocks || p == tc->last))
+        return span_put_after(s, tc, sp, p); /* a tail call: the callers save no register */
     return 0;
 }
 
@@ -1588,7 +1592,7 @@ static GOMEM__NOINLINE int span_free_slow(gomem_scalable *s, struct scalable_tc 
         l = AO_short_load(&sp->len[i]);
         if (len_is(l, n) && (size_t)(p - sp->base) == (size_t)i * sp->size) {
             GOMEM__POOL_FREED(p, n);
-            return span_put(s, tc, sp, i, n);
+            return span_put(s, tc, sp, i, p, n);
         }
     } else if (l == LEN_BROKEN) {
         return scalable_give(s, tc, p, n, 1); /* the tree's or a chunk's */
@@ -1638,7 +1642,9 @@ static SCALABLE_INLINE unsigned char *span_hand_out(struct scalable_tc *tc, stru
     if (GOMEM__UNLIKELY(!nfree))
         span_unlist(tc, sp);
     AO_store(&tc->mbytes, AO_load(&tc->mbytes) + n);
-    return base + (size_t)i * size;
+    unsigned char *p = base + (size_t)i * size;
+    tc->last = p;
+    return p;
 }
 
 /* n <= CMAX bytes from a span of the calling thread (a new span under the
@@ -1955,7 +1961,7 @@ static SCALABLE_INLINE int span_free_in(gomem_scalable *s, struct scalable_tc *t
 {
     if (GOMEM__LIKELY(len_is(l, n) && (uintptr_t)p - (uintptr_t)sp->base == (uintptr_t)i * sp->size)) {
         GOMEM__POOL_FREED(p, n);
-        return span_put(s, tc, sp, i, n);
+        return span_put(s, tc, sp, i, p, n);
     }
     return span_free_slow(s, tc, sp, i, p, n);
 }

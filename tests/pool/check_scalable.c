@@ -790,6 +790,36 @@ START_TEST(test_spans_switch_back)
 }
 END_TEST
 
+/* A pair whose span also holds a long-lived block never leaves the span
+ * wholly free; each of its frees gives back the block the thread's last
+ * malloc took, which counts the same: the thread goes back to its chunk
+ * at the SPANS_IDLE-th (1024th) pair, and the long-lived block stays
+ * valid in its span. A pair of another class between does not count. */
+START_TEST(test_spans_switch_back_beside_long_lived)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    gomem__scalable_spans(s, 1);
+    unsigned char *keep = gomem_scalable_malloc(s, 1000); /* the pairs' span */
+    canary_fill(keep, 1000);
+    pairs(s, 1023, 1000);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    /* Two blocks of 64 B then freed in malloc order: the first is not the
+     * last malloc's block, and leaves its span with a block still in it. */
+    unsigned char *a = gomem_scalable_malloc(s, 64), *b = gomem_scalable_malloc(s, 64);
+    ck_assert_int_eq(gomem_scalable_free(s, a, 64), 0);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    ck_assert_int_eq(gomem_scalable_free(s, b, 64), 0); /* empties its span: counts */
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    ck_assert(canary_intact(keep, 1000));
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 1000), 0);
+    ck_assert_int_eq(gomem_scalable_free(s, keep, 1000), -EINVAL);
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* Spans left wholly free by frees made while the thread is on its chunk
  * (blocks from an earlier time on spans) do not count toward turning it
  * back: the count starts when its strays turn it to spans, and it goes
@@ -1292,6 +1322,7 @@ int main(void)
     (void)test_spans_switch;
     (void)test_spans_switch_back;
     (void)test_spans_switch_back_count;
+    (void)test_spans_switch_back_beside_long_lived;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
@@ -1303,6 +1334,7 @@ int main(void)
     tcase_add_test(tc, test_spans_switch);
     tcase_add_test(tc, test_spans_switch_back);
     tcase_add_test(tc, test_spans_switch_back_count);
+    tcase_add_test(tc, test_spans_switch_back_beside_long_lived);
 #endif
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
