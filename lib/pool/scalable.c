@@ -10,9 +10,9 @@
  * runs carved from an arena's offset allocator, cut into blocks of one
  * class size, whose len[] says exactly which bytes are handed out. Once
  * SPANS_IDLE of its frees have left a span wholly free or given back the
- * block its last span malloc took, with none filling up meanwhile (pairs,
- * batches freed whole: the chunk's own work), they come from the chunk
- * again. The owner's malloc pops a free block, the
+ * block its last span malloc took, with none filling up meanwhile but by
+ * such a pair (pairs, batches freed whole: the chunk's own work), they
+ * come from the chunk again. The owner's malloc pops a free block, the
  * owner's free of a whole block pushes it back, with no lock; anything
  * else that meets a span takes the lock, refuses what meets free bytes
  * and breaks the live blocks it meets (their slack goes to the tree),
@@ -1541,7 +1541,8 @@ static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc 
 {
     if (sp->nfree == 1 && !span_listed(tc, sp)) {
         span_list_last(tc, sp);
-        tc->idle = 0;
+        if (p != tc->last) /* not a pair's span, full but for the pair's block */
+            tc->idle = 0;
     }
     int empty = sp->nfree + AO_load(&sp->nbroken) == sp->nblocks;
     if (empty && tc->ncls[sp->cls] > KEEP_SPANS) {

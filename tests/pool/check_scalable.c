@@ -820,6 +820,33 @@ START_TEST(test_spans_switch_back_beside_long_lived)
 }
 END_TEST
 
+/* The same when the pair's span is full but for the pair's block: each
+ * malloc fills the span and each free lists it again, which does not
+ * start the count over, as a span filled by other mallocs does. */
+START_TEST(test_spans_switch_back_full_span)
+{
+    gomem_scalable *s = gomem_scalable_new(MIB);
+    static unsigned char *p[127];
+    gomem__scalable_spans(s, 1);
+    for (int i = 0; i < 127; i++) { /* 127 of the 128 blocks of a 64-byte span */
+        p[i] = gomem_scalable_malloc(s, 64);
+        canary_fill(p[i], 64);
+    }
+    pairs(s, 1023, 64);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 1);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    pairs(s, 1, 64);
+    ck_assert_int_eq(gomem__scalable_spans(s, -1), 0);
+    for (int i = 0; i < 127; i++) {
+        ck_assert(canary_intact(p[i], 64));
+        ck_assert_int_eq(gomem_scalable_free(s, p[i], 64), 0);
+    }
+    ck_assert_uint_eq(stats(s).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(s), 0);
+    gomem_scalable_destroy(s);
+}
+END_TEST
+
 /* Spans left wholly free by frees made while the thread is on its chunk
  * (blocks from an earlier time on spans) do not count toward turning it
  * back: the count starts when its strays turn it to spans, and it goes
@@ -1323,6 +1350,7 @@ int main(void)
     (void)test_spans_switch_back;
     (void)test_spans_switch_back_count;
     (void)test_spans_switch_back_beside_long_lived;
+    (void)test_spans_switch_back_full_span;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
@@ -1335,6 +1363,7 @@ int main(void)
     tcase_add_test(tc, test_spans_switch_back);
     tcase_add_test(tc, test_spans_switch_back_count);
     tcase_add_test(tc, test_spans_switch_back_beside_long_lived);
+    tcase_add_test(tc, test_spans_switch_back_full_span);
 #endif
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
