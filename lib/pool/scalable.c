@@ -1129,12 +1129,27 @@ static volatile AO_t scalable_ids;
 
 /* This thread's caches, and the last one used (the owner's fast path). */
 static SCALABLE_TLS struct scalable_node *tl_nodes;
-/* id: the allocator's (unique in the process, never 0; 0: none), so a
- * new allocator at a destroyed one's address is told apart. */
+/* id: the allocator's (unique in the process, even, never 0; 0: none),
+ * so a new allocator at a destroyed one's address is told apart, plus 1
+ * while the thread is on spans there: the chunk's fast paths learn the
+ * mode from the test of the allocator they make anyway. */
 static SCALABLE_TLS struct {
     uint64_t id;
     struct scalable_tc *tc;
 } tl_last;
+
+/* Make tc, the calling thread's cache in s, its last one, in its mode. */
+static inline void tl_mine(const gomem_scalable *s, struct scalable_tc *tc)
+{
+    tl_last.id = s->id + (tc->cmax != 0);
+    tl_last.tc = tc;
+}
+
+/* 1 if the calling thread's last allocator is s, on its chunk or spans. */
+static inline int tl_is(const gomem_scalable *s)
+{
+    return (tl_last.id ^ s->id) <= 1;
+}
 
 /* A thread that used an allocator exits: retire its chunks, and leave its
  * caches (and their counters) to the next threads. */
@@ -1245,14 +1260,13 @@ static GOMEM__NOINLINE struct scalable_tc *scalable_mine_slow(gomem_scalable *s)
 done:
     pthread_mutex_unlock(&scalable_global);
 found:
-    tl_last.id = s->id;
-    tl_last.tc = tc;
+    tl_mine(s, tc);
     return tc;
 }
 
 static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
 {
-    if (GOMEM__LIKELY(tl_last.id == s->id))
+    if (GOMEM__LIKELY(tl_is(s)))
         return tl_last.tc;
     return scalable_mine_slow(s);
 }
@@ -1260,7 +1274,7 @@ static inline struct scalable_tc *scalable_mine(gomem_scalable *s)
 /* This thread's cache in s if it has one (never makes one). */
 static struct scalable_tc *scalable_mine_if_any(gomem_scalable *s)
 {
-    if (tl_last.id == s->id)
+    if (tl_is(s))
         return tl_last.tc;
     for (struct scalable_node *n = tl_nodes; n; n = n->next)
         if ((gomem_scalable *)AO_load(&n->s) == s)
@@ -1279,8 +1293,10 @@ static inline unsigned char *scalable_take(gomem_scalable *s, struct scalable_tc
         /* A chunk whose frees kept straying to the tree: the thread's
          * small requests go to spans from now on (the count that turns
          * it back is 0: it counts only while the thread is on spans). */
-        if (tc->stray >= STRAY)
+        if (tc->stray >= STRAY) {
             tc->cmax = CMAX;
+            tl_mine(s, tc);
+        }
         tc->stray = 0;
         scalable_enter(s);
         int r = scalable_refill(s, tc, n);
@@ -1559,6 +1575,7 @@ static GOMEM__NOINLINE int span_put_after(gomem_scalable *s, struct scalable_tc 
         tc->cmax = 0;
         tc->stray = 0;
         tc->idle = 0;
+        tl_mine(s, tc);
     }
     return 0;
 }
@@ -1759,7 +1776,7 @@ static int scalable_free_debug(gomem_scalable *s, void *p, size_t n)
     gomem__unlock(&s->lock);
     if (bad)
         return -EINVAL;
-    struct scalable_tc *tc = tl_last.id == s->id ? tl_last.tc : NULL;
+    struct scalable_tc *tc = tl_is(s) ? tl_last.tc : NULL;
     int r = scalable_give(s, tc, q, n + (rz ? GOMEM__REDZONE : 0), 0);
     if (r) {
         if (rz) /* nothing changed: a holds the bytes still */
@@ -1788,7 +1805,7 @@ GOMEM_API gomem_scalable *gomem_scalable_new(size_t size)
         return NULL;
     }
     gomem__lock_init(&s->lock);
-    s->id = (uint64_t)AO_fetch_and_add1(&scalable_ids) + 1;
+    s->id = 2 * ((uint64_t)AO_fetch_and_add1(&scalable_ids) + 1); /* even: see tl_last */
     GOMEM__HG_IGNORE((void *)&s->seq, 5 * sizeof(AO_t));
     GOMEM__HG_IGNORE(&s->tcs, sizeof s->tcs); /* stats reads it without the lock */
     scalable_enter(s);
@@ -1824,7 +1841,7 @@ GOMEM_API void gomem_scalable_destroy(gomem_scalable *s)
         if (tc->node)
             AO_store(&tc->node->s, 0);
     pthread_mutex_unlock(&scalable_global);
-    if (tl_last.id == s->id)
+    if (tl_is(s))
         tl_last.id = 0;
     for (struct scalable_tc *tc = s->tcs, *next; tc; tc = next) {
         next = tc->next;
@@ -1859,6 +1876,18 @@ static GOMEM__NOINLINE void *scalable_malloc_slow(gomem_scalable *s, size_t n)
     return p;
 }
 
+/* n bytes of tc's chunk when it has room, else the slow path's. */
+static SCALABLE_INLINE void *scalable_bump(gomem_scalable *s, struct scalable_tc *tc, size_t n)
+{
+    unsigned char *p = tc_cur(tc);
+    if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
+        tc_took(tc, p, n);
+        GOMEM__POOL_ALLOCATED(p, n);
+        return p;
+    }
+    return scalable_malloc_slow(s, n);
+}
+
 /* The owner's fast path: the thread's last allocator, and a free block in
  * a span of the class (once the thread uses spans), or room in its chunk. */
 GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t n)
@@ -1866,19 +1895,14 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
 #ifdef GOMEM__DEBUG
     return scalable_malloc_debug(s, n);
 #endif
-    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
+    /* The chunk first, so the pair path's code lies at the front,
+     * whatever the span path's length. */
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) /* on its chunk */
+        return scalable_bump(s, tl_last.tc, n);
+    if (GOMEM__LIKELY(s && tl_last.id == s->id + 1)) { /* on spans */
         struct scalable_tc *tc = tl_last.tc;
-        /* The chunk first, so the pair path's code lies at the front,
-         * whatever the span path's length. */
-        if (GOMEM__LIKELY(n - 1 >= tc->cmax)) { /* always while the thread bumps its chunk */
-            unsigned char *p = tc_cur(tc);
-            if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room */
-                tc_took(tc, p, n);
-                GOMEM__POOL_ALLOCATED(p, n);
-                return p;
-            }
-            return scalable_malloc_slow(s, n);
-        }
+        if (GOMEM__UNLIKELY(n - 1 >= CMAX))
+            return scalable_bump(s, tc, n);
         struct scalable_span *sp = tc->cls[size_class(n)];
         if (GOMEM__LIKELY(sp != NULL)) {
             unsigned char *p = span_hand_out(tc, sp, n);
@@ -1891,7 +1915,7 @@ GOMEM_API GOMEM__HOT_ENTRY void *gomem_scalable_malloc(gomem_scalable *s, size_t
 
 void *gomem__scalable_malloc_bump(gomem_scalable *s, size_t n)
 {
-    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
+    if (GOMEM__LIKELY(s && tl_is(s))) {
         struct scalable_tc *tc = tl_last.tc;
         unsigned char *p = tc_cur(tc);
         if (GOMEM__LIKELY(n - 1 < (size_t)(tc->end - p))) { /* 0 < n <= room: as malloc's */
@@ -1918,7 +1942,7 @@ GOMEM__HOT_ENTRY void *gomem__scalable_rm_next(gomem_recyclable *rm, size_t n)
     if (GOMEM__LIKELY(rm != NULL)) {
         gomem_scalable *s = rm->pool;
         size_t alloc_n = n + GOMEM__REDZONE, size;
-        if (GOMEM__LIKELY(s && tl_last.id == s->id &&
+        if (GOMEM__LIKELY(s && tl_is(s) &&
                           (!GOMEM__REDZONE || n - 1 < SIZE_MAX - GOMEM__REDZONE))) {
             struct scalable_tc *tc = tl_last.tc;
             unsigned char *p = tc_cur(tc);
@@ -1941,13 +1965,12 @@ static GOMEM__NOINLINE int scalable_free_slow(gomem_scalable *s, void *p, size_t
     if (!s || !p || n == 0)
         return -EINVAL;
     struct scalable_tc *tc = NULL;
-    if (tl_last.id == s->id) {
+    if (tl_is(s)) {
         tc = tl_last.tc;
     } else if ((tc = scalable_mine_if_any(s)) != NULL) {
         /* A thread that called another allocator since: this one is its
          * last again, and the owner's paths (its spans) serve. */
-        tl_last.id = s->id;
-        tl_last.tc = tc;
+        tl_mine(s, tc);
         return gomem_scalable_free(s, p, n);
     }
     return scalable_give(s, tc, p, n, 1);
@@ -2067,44 +2090,79 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_chunk(gomem_scalable *
     return scalable_free_slow(s, p, n);
 }
 
+/* The owner's free of [p, p + n), its chunk first: the last bytes taken
+ * go back to the tail, the next of a batch freed in order extends the one
+ * pending block; outside the chunk, the span it last freed into, then its
+ * index; the rest of the chunk is scalable_free_chunk's. */
+static SCALABLE_INLINE int scalable_free_mine(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    AO_t x = (AO_t)p;
+    /* The last bytes taken from the chunk go back to its tail (low <=
+     * x < cur: low never passes cur). */
+    AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
+    if (GOMEM__LIKELY(cur - x == n && x - low < cur - low && !np)) {
+        AO_t q = tc_begin(tc);
+        AO_store(&tc->cur, x);
+        tc_end_freed(tc, q, n);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    /* The next of a batch freed in order extends the one pending
+     * block (scalable_free_chunk says why that is exact). */
+    if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
+        AO_t q = tc_begin(tc);
+        AO_store(&tc->pend[0][1], x + n); /* stops short of cur */
+        tc_end_freed(tc, q, n);
+        GOMEM__POOL_FREED(p, n);
+        return 0;
+    }
+    if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
+        /* Not in the thread's chunk: in the span it last freed into?
+         * (Out of line, so the paths above save no registers.) */
+        struct scalable_span *sp = tc->hint;
+        if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
+            return scalable_free_hint(s, tc, sp, p, n);
+        return scalable_free_far(s, tc, p, n);
+    }
+    return scalable_free_chunk(s, tc, p, n);
+}
+
+static GOMEM__NOINLINE int scalable_free_mine_out(gomem_scalable *s, struct scalable_tc *tc, void *p, size_t n)
+{
+    return scalable_free_mine(s, tc, p, n);
+}
+
+/* Every free but one on the chunk's fast path. The owner's while it is on
+ * spans, where nearly every free is a block of a span: the index slot p's
+ * window hashes to first, without the chunk's tests or the last span's;
+ * anything else of the owner's the chunk-first way. (Out of line, so the
+ * chunk's path tests the mode in its test of the allocator alone.) */
+static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_other(gomem_scalable *s, void *p, size_t n)
+{
+    if (GOMEM__LIKELY(s && tl_last.id == s->id + 1)) { /* on spans */
+        struct scalable_tc *tc = tl_last.tc;
+        size_t ns = tc->nslots;
+        if (GOMEM__LIKELY(ns != 0)) {
+            uintptr_t x = (uintptr_t)p, key = (x >> WIN_SHIFT) + 1;
+            uint32_t i;
+            unsigned l;
+            struct scalable_span *sp = slot_match(&tc->slots[slot_home(key, ns - 1)], key, x, &i, &l);
+            if (GOMEM__LIKELY(sp != NULL))
+                return span_free_in(s, tc, sp, i, l, p, n);
+        }
+        return scalable_free_mine_out(s, tc, p, n);
+    }
+    return scalable_free_slow(s, p, n);
+}
+
 GOMEM_API GOMEM__HOT_ENTRY int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
 #ifdef GOMEM__DEBUG
     return scalable_free_debug(s, p, n);
 #endif
-    if (GOMEM__LIKELY(s && tl_last.id == s->id)) {
-        struct scalable_tc *tc = tl_last.tc;
-        AO_t x = (AO_t)p;
-        /* The last bytes taken from the chunk go back to its tail (low <=
-         * x < cur: low never passes cur). */
-        AO_t cur = AO_load(&tc->cur), low = AO_load(&tc->low), np = AO_load(&tc->npend);
-        if (GOMEM__LIKELY(cur - x == n && x - low < cur - low && !np)) {
-            AO_t q = tc_begin(tc);
-            AO_store(&tc->cur, x);
-            tc_end_freed(tc, q, n);
-            GOMEM__POOL_FREED(p, n);
-            return 0;
-        }
-        /* The next of a batch freed in order extends the one pending
-         * block (scalable_free_chunk says why that is exact). */
-        if (GOMEM__LIKELY(np == 1 && AO_load(&tc->pend[0][1]) == x && x >= low && n - 1 < cur - x - 1)) {
-            AO_t q = tc_begin(tc);
-            AO_store(&tc->pend[0][1], x + n); /* stops short of cur */
-            tc_end_freed(tc, q, n);
-            GOMEM__POOL_FREED(p, n);
-            return 0;
-        }
-        if (GOMEM__LIKELY(x - (AO_t)tc->hstart >= (AO_t)(tc->end - tc->hstart))) {
-            /* Not in the thread's chunk: in the span it last freed into?
-             * (Out of line, so the paths above save no registers.) */
-            struct scalable_span *sp = tc->hint;
-            if (GOMEM__LIKELY(sp && x - (uintptr_t)sp->base < sp->bytes))
-                return scalable_free_hint(s, tc, sp, p, n);
-            return scalable_free_far(s, tc, p, n);
-        }
-        return scalable_free_chunk(s, tc, p, n);
-    }
-    return scalable_free_slow(s, p, n);
+    if (GOMEM__LIKELY(s && tl_last.id == s->id)) /* on its chunk */
+        return scalable_free_mine(s, tl_last.tc, p, n);
+    return scalable_free_other(s, p, n);
 }
 
 GOMEM_API int gomem_scalable_free_rest(gomem_scalable *s, void *p, size_t n, size_t keep)
@@ -2354,6 +2412,7 @@ int gomem__scalable_spans(gomem_scalable *s, int on)
     if (on >= 0) {
         tc->cmax = on ? CMAX : 0;
         tc->idle = 0;
+        tl_mine(s, tc);
     }
     return was;
 }
@@ -2385,6 +2444,10 @@ int gomem__scalable_check(gomem_scalable *s)
         if (c >= NCLS || class_size[c] < 16 * k || (c && class_size[c - 1] > 16 * (k - 1)))
             FAIL("requests of %zu to %zu bytes get class %u", 16 * k - 15, 16 * k, c);
     }
+    /* The calling thread's key says the mode of its cache here. */
+    if (tl_is(s) && tl_last.id != s->id + (tl_last.tc->cmax != 0))
+        FAIL("the thread's key says %s, its cache is on %s", tl_last.id & 1 ? "spans" : "its chunk",
+             tl_last.tc->cmax ? "spans" : "its chunk");
     size_t cap = 0, used = 0;
     for (size_t i = 0; i < s->narenas; i++) {
         gomem_arena *a = s->arenas[i];

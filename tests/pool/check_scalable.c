@@ -737,6 +737,51 @@ START_TEST(test_spans_switch)
 }
 END_TEST
 
+/* A thread on spans in one allocator and on its chunk in another, calling
+ * them in turn: each keeps its mode (the checker holds the thread's key
+ * to it), and frees and mallocs of either find their blocks. */
+START_TEST(test_spans_two_allocators)
+{
+    gomem_scalable *a = gomem_scalable_new(MIB), *b = gomem_scalable_new(MIB);
+    static unsigned char *pa[300], *pb[300];
+    gomem__scalable_spans(a, 1);
+    for (int i = 0; i < 300; i++) {
+        pa[i] = gomem_scalable_malloc(a, 100 + (size_t)i);
+        pb[i] = gomem_scalable_malloc(b, 100 + (size_t)i);
+        canary_fill(pa[i], 100 + (size_t)i);
+        canary_fill(pb[i], 100 + (size_t)i);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(a, -1), 1);
+    ck_assert_int_eq(gomem__scalable_check(a), 0);
+    ck_assert_int_eq(gomem__scalable_spans(b, -1), 0);
+    ck_assert_int_eq(gomem__scalable_check(b), 0);
+    for (int i = 299; i >= 0; i -= 3) { /* out of order, in turn */
+        ck_assert(canary_intact(pa[i], 100 + (size_t)i));
+        ck_assert_int_eq(gomem_scalable_free(a, pa[i], 100 + (size_t)i), 0);
+        ck_assert_int_eq(gomem_scalable_free(b, pb[i], 100 + (size_t)i), 0);
+        ck_assert_int_eq(gomem_scalable_free(a, pa[i], 100 + (size_t)i), -EINVAL);
+        ck_assert_int_eq(gomem_scalable_free(b, pb[i], 100 + (size_t)i), -EINVAL);
+    }
+    ck_assert_int_eq(gomem__scalable_check(a), 0);
+    ck_assert_int_eq(gomem__scalable_check(b), 0);
+    for (int i = 0; i < 300; i++) {
+        if (i % 3 == 299 % 3)
+            continue;
+        ck_assert(canary_intact(pb[i], 100 + (size_t)i));
+        ck_assert_int_eq(gomem_scalable_free(b, pb[i], 100 + (size_t)i), 0);
+        ck_assert(canary_intact(pa[i], 100 + (size_t)i));
+        ck_assert_int_eq(gomem_scalable_free(a, pa[i], 100 + (size_t)i), 0);
+    }
+    ck_assert_int_eq(gomem__scalable_spans(a, -1), 1);
+    ck_assert_uint_eq(stats(a).in_use, 0);
+    ck_assert_uint_eq(stats(b).in_use, 0);
+    ck_assert_int_eq(gomem__scalable_check(a), 0);
+    ck_assert_int_eq(gomem__scalable_check(b), 0);
+    gomem_scalable_destroy(a);
+    gomem_scalable_destroy(b);
+}
+END_TEST
+
 /* k malloc+free pairs of n bytes, each free accepted. */
 static void pairs(gomem_scalable *s, int k, size_t n)
 {
@@ -1351,6 +1396,7 @@ int main(void)
     (void)test_spans_switch_back_count;
     (void)test_spans_switch_back_beside_long_lived;
     (void)test_spans_switch_back_full_span;
+    (void)test_spans_two_allocators;
 #endif
     tcase_add_test(tc, test_foreach);
     tcase_add_test(tc, test_recycle);
@@ -1364,6 +1410,7 @@ int main(void)
     tcase_add_test(tc, test_spans_switch_back_count);
     tcase_add_test(tc, test_spans_switch_back_beside_long_lived);
     tcase_add_test(tc, test_spans_switch_back_full_span);
+    tcase_add_test(tc, test_spans_two_allocators);
 #endif
     tcase_add_test(tc, test_spans_thread_exit);
     tcase_add_test(tc, test_two_allocators);
