@@ -35,6 +35,14 @@
 #define GOMEM__UNUSED
 #endif
 
+/* A fast path whose returns GCC would otherwise merge into one tail behind
+ * a jump (cross-jumping: one jump more on each path that shares it). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GOMEM__NO_TAIL_MERGE __attribute__((optimize("no-crossjumping")))
+#else
+#define GOMEM__NO_TAIL_MERGE
+#endif
+
 /* Debug mode (./configure --enable-debug defines GOMEM__DEBUG). Release
  * builds compile every macro below to nothing: the expressions are not
  * evaluated.

@@ -2155,7 +2155,10 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_other(gomem_scalable *
     return scalable_free_slow(s, p, n);
 }
 
-GOMEM_API GOMEM__HOT_ENTRY int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
+/* GOMEM__NO_TAIL_MERGE: the chunk's paths return each on its own, as the
+ * pair, FIFO and batch rows want (each freed: 837 -> 829 instructions
+ * per round of ten, FIFO 77.7 -> 76.7 per pair). */
+GOMEM_API GOMEM__HOT_ENTRY GOMEM__NO_TAIL_MERGE int gomem_scalable_free(gomem_scalable *s, void *p, size_t n)
 {
 #ifdef GOMEM__DEBUG
     return scalable_free_debug(s, p, n);
