@@ -672,6 +672,18 @@ static SCALABLE_INLINE struct scalable_span *span_find_len(const struct scalable
     return NULL;
 }
 
+/* The same from the slot x's window hashes to alone (the index is at most
+ * a quarter full: nearly always where a span of x is), else NULL. */
+static SCALABLE_INLINE struct scalable_span *span_find_home(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk,
+                                                            unsigned *len)
+{
+    size_t ns = tc->nslots;
+    if (GOMEM__UNLIKELY(ns == 0))
+        return NULL;
+    uintptr_t key = (x >> WIN_SHIFT) + 1;
+    return slot_match(&tc->slots[slot_home(key, ns - 1)], key, x, blk, len);
+}
+
 static SCALABLE_INLINE struct scalable_span *span_find(const struct scalable_tc *tc, uintptr_t x, uint32_t *blk)
 {
     unsigned len;
@@ -2026,16 +2038,12 @@ static GOMEM__NOINLINE int scalable_free_probe(gomem_scalable *s, struct scalabl
 static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_far(gomem_scalable *s, struct scalable_tc *tc, void *p,
                                                               size_t n)
 {
-    size_t ns = tc->nslots;
-    if (GOMEM__LIKELY(ns != 0)) {
-        uintptr_t x = (uintptr_t)p, key = (x >> WIN_SHIFT) + 1;
-        uint32_t i;
-        unsigned l;
-        struct scalable_span *sp = slot_match(&tc->slots[slot_home(key, ns - 1)], key, x, &i, &l);
-        if (GOMEM__LIKELY(sp != NULL)) {
-            tc->hint = sp;
-            return span_free_in(s, tc, sp, i, l, p, n);
-        }
+    uint32_t i;
+    unsigned l;
+    struct scalable_span *sp = span_find_home(tc, (uintptr_t)p, &i, &l);
+    if (GOMEM__LIKELY(sp != NULL)) {
+        tc->hint = sp;
+        return span_free_in(s, tc, sp, i, l, p, n);
     }
     return scalable_free_probe(s, tc, p, n);
 }
@@ -2141,15 +2149,11 @@ static GOMEM__NOINLINE GOMEM__HOT_ENTRY int scalable_free_other(gomem_scalable *
 {
     if (GOMEM__LIKELY(s && tl_last.id == s->id + 1)) { /* on spans */
         struct scalable_tc *tc = tl_last.tc;
-        size_t ns = tc->nslots;
-        if (GOMEM__LIKELY(ns != 0)) {
-            uintptr_t x = (uintptr_t)p, key = (x >> WIN_SHIFT) + 1;
-            uint32_t i;
-            unsigned l;
-            struct scalable_span *sp = slot_match(&tc->slots[slot_home(key, ns - 1)], key, x, &i, &l);
-            if (GOMEM__LIKELY(sp != NULL))
-                return span_free_in(s, tc, sp, i, l, p, n);
-        }
+        uint32_t i;
+        unsigned l;
+        struct scalable_span *sp = span_find_home(tc, (uintptr_t)p, &i, &l);
+        if (GOMEM__LIKELY(sp != NULL))
+            return span_free_in(s, tc, sp, i, l, p, n);
         return scalable_free_mine_out(s, tc, p, n);
     }
     return scalable_free_slow(s, p, n);
