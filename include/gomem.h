@@ -257,10 +257,13 @@ GOMEM_API size_t gomem_arena_release_idle(void);
  * instead (out of order beyond that, or of older chunks), its requests of
  * up to 4 KiB come from spans of its own from then on: a free block of
  * the request's size class (28 classes: 16 to 128 bytes in steps of 16,
- * then four per power of two) from a span (32 blocks, 4 to 64 KiB); the
+ * then four per power of two) from a span (128 blocks, 4 to 256 KiB); the
  * thread's free of such a whole block puts it back for the next malloc
- * of the class, in any order. These run without a lock or an atomic
- * read-modify-write. Each block records how many of its
+ * of the class, in any order. When 1024 of its frees have left a span
+ * wholly free or given back the block its last malloc took (pairs,
+ * batches freed whole), with none of its spans filling up meanwhile but
+ * by such a pair, its requests come from its chunk again. These run
+ * without a lock or an atomic read-modify-write. Each block records how many of its
  * bytes are handed out (the rest of the class size, "slack", is handed
  * out to nobody), so every free is validated exactly there too. Every
  * other free (a head or middle of a block, another thread's memory, out

@@ -213,7 +213,7 @@ struct scalable_tc {
     uint32_t ncls[NCLS];               /* the spans on each list */
     struct scalable_span *hint;        /* the span the owner last freed into, or NULL */
     size_t cmax;                       /* CMAX once the thread uses spans, else 0 (the owner's) */
-    unsigned char *last;               /* the block its last span malloc handed out (compared, never read) */
+    unsigned char *last;               /* the block its last span malloc handed out (compared, never dereferenced) */
     size_t stray;                      /* the owner's frees the tree took since the chunk's refill */
     size_t idle;                       /* on spans (else 0): its frees that emptied a span or gave back last, none full since */
     struct scalable_span *spans;       /* every span of the thread */
