@@ -263,15 +263,15 @@ GOMEM_API size_t gomem_arena_release_idle(void);
  * wholly free or given back the block its last malloc took (pairs,
  * batches freed whole), with none of its spans filling up meanwhile but
  * by such a pair, its requests come from its chunk again. These run
- * without a lock or an atomic read-modify-write. Each block records how many of its
- * bytes are handed out (the rest of the class size, "slack", is handed
- * out to nobody), so every free is validated exactly there too. Every
- * other free (a head or middle of a block, another thread's memory, out
- * of order in a chunk beyond what the thread holds back) takes the
- * allocator's lock: a block it meets is "broken", its slack given to the
- * owning arena's offset allocator, which from then on holds exactly what
- * is allocated there. Whichever thread frees a range and wherever it
- * lies, a range not wholly allocated is refused.
+ * without a lock or an atomic read-modify-write. Each block records how
+ * many of its bytes are handed out (the rest of the class size, "slack",
+ * is handed out to nobody), so every free is validated exactly there
+ * too. Every other free (a head or middle of a block, another thread's
+ * memory, out of order in a chunk beyond what the thread holds back)
+ * takes the allocator's lock: a block it meets is "broken", its slack
+ * given to the owning arena's offset allocator, which from then on holds
+ * exactly what is allocated there. Whichever thread frees a range and
+ * wherever it lies, a range not wholly allocated is refused.
  *
  * Thread safety: every call is thread-safe except gomem_scalable_recycle
  * and gomem_scalable_destroy, which no other call on the same allocator
